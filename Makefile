@@ -1,0 +1,49 @@
+# Thin wrapper around CMake. `make test` and `make demo` are all a user needs.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
+
+.PHONY: all setup configure build test demo bench fuzz test-asan clean
+
+all: build
+
+setup:
+	@bash scripts/setup.sh
+
+configure:
+	@test -f $(BUILD)/CMakeCache.txt || cmake -S . -B $(BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+# Install, build and run every test.
+test: setup
+	@$(MAKE) --no-print-directory build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# Run the main job on something that needs no download.
+demo: setup
+	@$(MAKE) --no-print-directory build
+	$(BUILD)/nomoat gen-model -o $(BUILD)/demo-q4_k.gguf --type q4_k --n-embd 512 --n-layer 4 --n-head 8 --n-head-kv 4 --n-vocab 4096
+	$(BUILD)/nomoat info $(BUILD)/demo-q4_k.gguf
+
+bench: setup
+	@$(MAKE) --no-print-directory build
+	$(BUILD)/bench/nomoat_bench
+
+# libFuzzer target for the GGUF reader (clang), run for a minute on a seed corpus.
+fuzz: setup
+	@test -f build-fuzz/CMakeCache.txt || CC=clang CXX=clang++ cmake -S . -B build-fuzz $(GENERATOR) \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNOMOAT_FUZZ=ON -DNOMOAT_TESTS=OFF
+	cmake --build build-fuzz -j $(JOBS) --target fuzz_gguf make_seed
+	mkdir -p build-fuzz/corpus && build-fuzz/tests/fuzz/make_seed build-fuzz/corpus
+	build-fuzz/tests/fuzz/fuzz_gguf -max_total_time=$${FUZZ_SECONDS:-60} -max_len=65536 -rss_limit_mb=2048 build-fuzz/corpus
+
+# The whole test suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+test-asan: setup
+	@$(MAKE) --no-print-directory build BUILD=build-asan CMAKE_FLAGS="-DNOMOAT_SANITIZE=ON -DNOMOAT_BENCH=OFF"
+	cd build-asan && ctest --output-on-failure -j $(JOBS)
+
+clean:
+	rm -rf build build-asan build-fuzz

@@ -1,0 +1,266 @@
+#include "model/random_model.h"
+
+#include <cmath>
+#include <cstring>
+#include <optional>
+#include <vector>
+
+#include "base/error.h"
+#include "base/threads.h"
+#include "formats/gguf.h"
+#include "formats/gguf_writer.h"
+
+namespace nomoat {
+namespace {
+
+// SplitMix64: seeds per tensor and per chunk so output does not depend on thread count.
+uint64_t mix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+uint64_t hash_name(const std::string& s) {
+  uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a
+  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ull;
+  return h;
+}
+
+// xoshiro256+ generating standard normals with the Box-Muller transform.
+class NormalRng {
+ public:
+  explicit NormalRng(uint64_t seed) {
+    for (auto& s : state_) s = seed = mix64(seed);
+  }
+  void fill(float* out, int64_t n, float stddev) {
+    int64_t i = 0;
+    for (; i + 1 < n; i += 2) {
+      const float u1 = uniform_open();
+      const float u2 = uniform_open();
+      const float r = stddev * std::sqrt(-2.0f * std::log(u1));
+      const float a = 6.28318530717958647692f * u2;
+      out[i] = r * std::cos(a);
+      out[i + 1] = r * std::sin(a);
+    }
+    if (i < n) out[i] = stddev * std::sqrt(-2.0f * std::log(uniform_open())) * std::cos(6.2831853f * uniform_open());
+  }
+
+ private:
+  // Uniform in (0, 1]: never 0, so the logarithm is finite.
+  float uniform_open() { return (static_cast<float>(next() >> 40) + 1.0f) * (1.0f / 16777216.0f); }
+  uint64_t next() {
+    const uint64_t result = state_[0] + state_[3];
+    const uint64_t t = state_[1] << 17;
+    state_[2] ^= state_[0];
+    state_[3] ^= state_[1];
+    state_[1] ^= state_[2];
+    state_[0] ^= state_[3];
+    state_[2] ^= t;
+    state_[3] = (state_[3] << 45) | (state_[3] >> 19);
+    return result;
+  }
+  uint64_t state_[4];
+};
+
+enum class Init { kOnes, kNormal };
+
+struct PlannedTensor {
+  std::string name;
+  std::vector<int64_t> dims;
+  DType type;
+  Init init;
+  float stddev;
+};
+
+// Weight matrices whose rows don't split into the type's blocks fall back
+// to the nearest type that fits, as quantizers of other engines do.
+DType fitting_type(DType wanted, int64_t row) {
+  const DTypeTraits& t = dtype_traits(wanted);
+  if (row % t.block_size == 0) return wanted;
+  if (t.block_size == 256 && row % 32 == 0) return DType::Q8_0;
+  return DType::F16;
+}
+
+std::vector<PlannedTensor> plan_llama(const RandomModelOptions& o) {
+  const int64_t head_dim = o.n_embd / o.n_head;
+  const int64_t kv_dim = head_dim * o.n_head_kv;
+  const float embd_std = 1.0f / std::sqrt(static_cast<float>(o.n_embd));
+  std::vector<PlannedTensor> plan;
+  auto matrix = [&](std::string name, int64_t in, int64_t out) {
+    plan.push_back({std::move(name), {in, out}, fitting_type(o.type, in), Init::kNormal,
+                    1.0f / std::sqrt(static_cast<float>(in))});
+  };
+  auto norm = [&](std::string name) { plan.push_back({std::move(name), {o.n_embd}, DType::F32, Init::kOnes, 0}); };
+  plan.push_back({"token_embd.weight", {o.n_embd, o.n_vocab}, fitting_type(o.type, o.n_embd), Init::kNormal, embd_std});
+  for (int64_t i = 0; i < o.n_layer; ++i) {
+    const std::string p = "blk." + std::to_string(i) + ".";
+    norm(p + "attn_norm.weight");
+    matrix(p + "attn_q.weight", o.n_embd, o.n_embd);
+    matrix(p + "attn_k.weight", o.n_embd, kv_dim);
+    matrix(p + "attn_v.weight", o.n_embd, kv_dim);
+    matrix(p + "attn_output.weight", o.n_embd, o.n_embd);
+    norm(p + "ffn_norm.weight");
+    matrix(p + "ffn_gate.weight", o.n_embd, o.n_ff);
+    matrix(p + "ffn_up.weight", o.n_embd, o.n_ff);
+    matrix(p + "ffn_down.weight", o.n_ff, o.n_embd);
+  }
+  norm("output_norm.weight");
+  if (!o.tied) matrix("output.weight", o.n_embd, o.n_vocab);
+  return plan;
+}
+
+// Tokenizer metadata: copied from a vocab file, or a byte-fallback vocabulary
+// (every byte is a token) so the model can encode any text.
+void add_tokenizer(GgufWriter& w, const RandomModelOptions& o) {
+  std::vector<std::string> tokens;
+  std::vector<float> scores;
+  std::vector<int32_t> types;
+  bool has_scores = true;
+  bool has_types = true;
+  if (!o.vocab_from.empty()) {
+    const GgufFile vocab = GgufFile::open(o.vocab_from);
+    for (const auto& [key, value] : vocab.metadata()) {
+      if (key.rfind("tokenizer.", 0) == 0) w.set(key, value);
+    }
+    const GgufValue& tv = vocab.get("tokenizer.ggml.tokens");
+    tokens = tv.strings();
+    if (const GgufValue* sv = vocab.find("tokenizer.ggml.scores")) {
+      for (double d : sv->to_f64_vector("tokenizer.ggml.scores")) scores.push_back(static_cast<float>(d));
+    } else {
+      has_scores = false;
+    }
+    if (const GgufValue* ty = vocab.find("tokenizer.ggml.token_type")) {
+      for (int64_t t : ty->to_i64_vector("tokenizer.ggml.token_type")) types.push_back(static_cast<int32_t>(t));
+    } else {
+      has_types = false;
+    }
+    if (o.n_vocab < static_cast<int64_t>(tokens.size())) {
+      fail("--n-vocab ", o.n_vocab, " is smaller than the ", tokens.size(), " tokens of ", o.vocab_from);
+    }
+  } else {
+    if (o.n_vocab < 259) fail("--n-vocab must be at least 259 (3 specials + 256 bytes) without --vocab-from");
+    tokens = {"<unk>", "<s>", "</s>"};
+    scores = {0, 0, 0};
+    types = {2, 3, 3};  // UNKNOWN, CONTROL, CONTROL
+    for (int b = 0; b < 256; ++b) {
+      char piece[8];
+      std::snprintf(piece, sizeof piece, "<0x%02X>", b);
+      tokens.emplace_back(piece);
+      scores.push_back(0);
+      types.push_back(6);  // BYTE
+    }
+    w.set("tokenizer.ggml.model", GgufValue::string("llama"));
+    w.set("tokenizer.ggml.bos_token_id", GgufValue::u32(1));
+    w.set("tokenizer.ggml.eos_token_id", GgufValue::u32(2));
+    w.set("tokenizer.ggml.unknown_token_id", GgufValue::u32(0));
+    w.set("tokenizer.ggml.add_bos_token", GgufValue::boolean(true));
+  }
+  // Pad with control tokens that never appear in text.
+  for (int64_t i = static_cast<int64_t>(tokens.size()); i < o.n_vocab; ++i) {
+    tokens.push_back("[PAD" + std::to_string(i) + "]");
+    scores.push_back(0);
+    types.push_back(3);
+  }
+  w.set("tokenizer.ggml.tokens", GgufValue::string_array(std::move(tokens)));
+  if (has_scores) w.set("tokenizer.ggml.scores", GgufValue::f32_array(scores));
+  if (has_types) w.set("tokenizer.ggml.token_type", GgufValue::i32_array(types));
+}
+
+void fill_tensor(const PlannedTensor& t, uint64_t seed, int threads, uint8_t* dst) {
+  const DTypeTraits& traits = dtype_traits(t.type);
+  const int64_t row = t.dims[0];
+  int64_t rows = 1;
+  for (size_t i = 1; i < t.dims.size(); ++i) rows *= t.dims[i];
+  const size_t row_bytes = dtype_row_bytes(t.type, row);
+  // Fixed-size chunks of rows, each with its own seed: the bytes do not depend on threads.
+  const int64_t rows_per_chunk = std::max<int64_t>(1, 65536 / row);
+  const int64_t chunks = (rows + rows_per_chunk - 1) / rows_per_chunk;
+  const uint64_t tensor_seed = mix64(seed ^ hash_name(t.name));
+  parallel_for(chunks, [&](int64_t c0, int64_t c1) {
+    std::vector<float> buf(static_cast<size_t>(rows_per_chunk * row));
+    for (int64_t c = c0; c < c1; ++c) {
+      const int64_t r0 = c * rows_per_chunk;
+      const int64_t nr = std::min(rows_per_chunk, rows - r0);
+      const int64_t n = nr * row;
+      if (t.init == Init::kOnes) {
+        std::fill_n(buf.data(), n, 1.0f);
+      } else {
+        NormalRng rng(mix64(tensor_seed + static_cast<uint64_t>(c)));
+        rng.fill(buf.data(), n, t.stddev);
+      }
+      traits.quantize(buf.data(), dst + static_cast<size_t>(r0) * row_bytes, n);
+    }
+  }, threads);
+}
+
+}  // namespace
+
+uint32_t file_type_for(DType type) {
+  switch (type) {
+    case DType::F32: return 0;
+    case DType::F16: return 1;
+    case DType::Q4_0: return 2;
+    case DType::Q4_1: return 3;
+    case DType::Q8_0: return 7;
+    case DType::Q5_0: return 8;
+    case DType::Q5_1: return 9;
+    case DType::Q2_K: return 10;
+    case DType::Q3_K: return 11;  // Q3_K_S: every matrix Q3_K
+    case DType::Q4_K: return 14;  // Q4_K_S
+    case DType::Q5_K: return 16;  // Q5_K_S
+    case DType::Q6_K: return 18;
+    case DType::BF16: return 32;
+    default: return 1024;  // no standard number (e.g. Q8_K weights)
+  }
+}
+
+void write_random_model(const RandomModelOptions& opt, const std::string& path,
+                        const std::function<void(uint64_t, uint64_t)>& progress) {
+  RandomModelOptions o = opt;
+  if (o.arch != "llama") fail("gen-model: unsupported architecture '", o.arch, "' (supported: llama)");
+  if (o.n_embd <= 0 || o.n_layer <= 0 || o.n_head <= 0 || o.n_head_kv <= 0 || o.n_ctx <= 0) {
+    fail("gen-model: sizes must be positive");
+  }
+  if (o.n_embd % o.n_head != 0) fail("gen-model: --n-embd ", o.n_embd, " is not divisible by --n-head ", o.n_head);
+  if (o.n_head % o.n_head_kv != 0) {
+    fail("gen-model: --n-head ", o.n_head, " is not a multiple of --n-head-kv ", o.n_head_kv);
+  }
+  if ((o.n_embd / o.n_head) % 2 != 0) fail("gen-model: head size ", o.n_embd / o.n_head, " must be even (RoPE)");
+  const DTypeTraits& traits = dtype_traits(o.type);
+  if (traits.quantize == nullptr) fail("gen-model: cannot write ", traits.name, " weights");
+  if (o.n_ff <= 0) o.n_ff = (o.n_embd * 8 / 3 + 31) / 32 * 32;
+  if (o.n_vocab <= 0) {
+    o.n_vocab = o.vocab_from.empty()
+                    ? 512
+                    : static_cast<int64_t>(GgufFile::open(o.vocab_from).get("tokenizer.ggml.tokens").array_size());
+  }
+
+  GgufWriter w;
+  const std::string a = o.arch + ".";
+  w.set("general.architecture", GgufValue::string(o.arch));
+  w.set("general.name", GgufValue::string("nomoat random " + o.arch));
+  w.set("general.file_type", GgufValue::u32(file_type_for(o.type)));
+  if (traits.is_quantized) w.set("general.quantization_version", GgufValue::u32(2));
+  w.set(a + "context_length", GgufValue::u32(static_cast<uint32_t>(o.n_ctx)));
+  w.set(a + "embedding_length", GgufValue::u32(static_cast<uint32_t>(o.n_embd)));
+  w.set(a + "block_count", GgufValue::u32(static_cast<uint32_t>(o.n_layer)));
+  w.set(a + "feed_forward_length", GgufValue::u32(static_cast<uint32_t>(o.n_ff)));
+  w.set(a + "rope.dimension_count", GgufValue::u32(static_cast<uint32_t>(o.n_embd / o.n_head)));
+  w.set(a + "attention.head_count", GgufValue::u32(static_cast<uint32_t>(o.n_head)));
+  w.set(a + "attention.head_count_kv", GgufValue::u32(static_cast<uint32_t>(o.n_head_kv)));
+  w.set(a + "attention.layer_norm_rms_epsilon", GgufValue::f32(o.norm_eps));
+  w.set(a + "rope.freq_base", GgufValue::f32(o.rope_freq_base));
+  w.set(a + "vocab_size", GgufValue::u32(static_cast<uint32_t>(o.n_vocab)));
+  add_tokenizer(w, o);
+
+  for (const PlannedTensor& t : plan_llama(o)) {
+    w.add_tensor(t.name, t.type, t.dims, [t, &o](uint8_t* dst, size_t) { fill_tensor(t, o.seed, o.threads, dst); });
+  }
+  const uint64_t total = w.data_size();
+  w.write(path, [&](size_t, size_t, uint64_t done, uint64_t) {
+    if (progress) progress(done, total);
+  });
+}
+
+}  // namespace nomoat

@@ -1,0 +1,38 @@
+// Seeded random-weight models written as GGUF: the test and benchmark
+// fixtures of every later layer. Same options, same bytes.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "tensor/dtype.h"
+
+namespace nomoat {
+
+struct RandomModelOptions {
+  std::string arch = "llama";
+  int64_t n_embd = 256;
+  int64_t n_layer = 2;
+  int64_t n_head = 4;
+  int64_t n_head_kv = 4;
+  int64_t n_ff = 0;      // 0: derived from n_embd like Llama (8/3 * n_embd, rounded to 32)
+  int64_t n_vocab = 0;   // 0: the vocab file's size, or 512
+  int64_t n_ctx = 2048;
+  DType type = DType::F16;  // for 2-D weight matrices; norms are always F32
+  bool tied = false;        // no output.weight: the embedding is reused
+  std::string vocab_from;   // GGUF whose tokenizer.* metadata is copied
+  uint64_t seed = 42;
+  int threads = 0;          // 0: all cores
+  float rope_freq_base = 10000.0f;
+  float norm_eps = 1e-5f;
+};
+
+// Writes the model to `path`. `progress(done_bytes, total_bytes)` is called as tensors finish.
+void write_random_model(const RandomModelOptions& options, const std::string& path,
+                        const std::function<void(uint64_t, uint64_t)>& progress = nullptr);
+
+// Llama's "general.file_type" number for a weight type (e.g. Q4_K -> 15, MOSTLY_Q4_K_M).
+uint32_t file_type_for(DType type);
+
+}  // namespace nomoat

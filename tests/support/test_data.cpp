@@ -1,0 +1,59 @@
+#include "support/test_data.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <vector>
+
+namespace nomoat::testing {
+namespace fs = std::filesystem;
+
+fs::path shared_data_dir() {
+  if (const char* env = std::getenv("NOMOAT_SHARED_DATA"); env != nullptr && *env != '\0') {
+    return fs::is_directory(env) ? fs::path(env) : fs::path();
+  }
+  const fs::path dir = fs::path(NOMOAT_SOURCE_DIR) / ".." / "shared" / "data";
+  return fs::is_directory(dir) ? fs::canonical(dir) : fs::path();
+}
+
+namespace {
+struct ScratchRoot {
+  fs::path root;
+  ScratchRoot() {
+    root = fs::temp_directory_path() / ("nomoat-test-" + std::to_string(::getpid()));
+    fs::create_directories(root);
+  }
+  ~ScratchRoot() {
+    std::error_code ec;
+    fs::remove_all(root, ec);
+  }
+};
+}  // namespace
+
+fs::path scratch_dir(const std::string& name) {
+  static ScratchRoot scratch;
+  fs::path dir = scratch.root / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+std::string nomoat_binary() { return NOMOAT_BINARY; }
+
+int run_command(const std::string& cmd, std::string* output, bool merge_stderr) {
+  const std::string full = merge_stderr ? cmd + " 2>&1" : cmd;
+  FILE* pipe = ::popen(full.c_str(), "r");
+  if (pipe == nullptr) return -1;
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
+  const int status = ::pclose(pipe);
+  if (output != nullptr) *output = std::move(out);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+}  // namespace nomoat::testing

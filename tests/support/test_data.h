@@ -1,0 +1,32 @@
+// Locating test inputs: the shared data folder from outside the project and
+// a scratch directory for files the tests write.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+namespace nomoat::testing {
+
+// ../shared/data beside the repository (or $NOMOAT_SHARED_DATA); empty if absent.
+std::filesystem::path shared_data_dir();
+
+// A fresh empty directory for this test, removed at process exit.
+std::filesystem::path scratch_dir(const std::string& name);
+
+// Path of the built `nomoat` binary.
+std::string nomoat_binary();
+
+// Runs a shell command, returns its exit status and captures stdout (+stderr if asked).
+int run_command(const std::string& cmd, std::string* output, bool merge_stderr = true);
+
+}  // namespace nomoat::testing
+
+// Skips the current test with a clear message when ../shared/data is absent.
+#define NOMOAT_REQUIRE_SHARED_DATA()                                                       \
+  do {                                                                                     \
+    if (::nomoat::testing::shared_data_dir().empty()) {                                    \
+      GTEST_SKIP() << "../shared/data not found (a user's clone has no shared test data)"; \
+    }                                                                                      \
+  } while (0)
