@@ -1,5 +1,7 @@
 #include "tensor/quant/kquant_search.h"
 
+#include <algorithm>
+#include <cassert>
 #include <cmath>
 
 #include "base/fp16.h"
@@ -8,6 +10,7 @@ namespace nomoat::quant {
 
 float fit_scale_offset(int n, int nmax, const float* x, const float* weights, uint8_t* levels,
                        float* neg_offset, float rmin, float rdelta, int nstep, bool abs_error) {
+  assert(n >= 1 && n <= 32);
   float lo = x[0];
   float hi = x[0];
   float sum_w = weights[0];
@@ -98,20 +101,27 @@ int largest_magnitude(int n, const float* x) {
 }  // namespace
 
 float fit_signed_scale(int n, int nmax, const float* x, int8_t* levels) {
+  assert(n <= 32);
   const int peak = largest_magnitude(n, x);
   if (peak < 0) {
     for (int i = 0; i < n; ++i) levels[i] = 0;
     return 0.0f;
   }
   const float peak_value = x[peak];
-  // Weighted sums of x*l and l*l (weight x^2) for the levels of one inverse scale.
+  // Weights x^2 and weighted values x^3, computed once for all 19 candidates.
+  float w[32];
+  float wx[32];
+  for (int i = 0; i < n; ++i) {
+    w[i] = x[i] * x[i];
+    wx[i] = w[i] * x[i];
+  }
+  // Weighted sums of x*l and l*l for the levels of one inverse scale.
   auto fit = [&](float inv_scale, float* sum_lx, float* sum_ll) {
     float lx = 0, ll = 0;
     for (int i = 0; i < n; ++i) {
       const int l = std::clamp(nearest_int(inv_scale * x[i]), -nmax, nmax - 1);
-      const float w = x[i] * x[i];
-      lx += w * x[i] * l;
-      ll += w * l * l;
+      lx += wx[i] * l;
+      ll += w[i] * l * l;
     }
     *sum_lx = lx;
     *sum_ll = ll;
@@ -159,7 +169,7 @@ float fit_signed_scale_refined(int n, int nmax, const float* x, int8_t* levels) 
     sum_lx += w * x[i] * l;
     sum_ll += w * l * l;
   }
-  // The peak value alone gives sum_ll >= peak^2 * nmax^2 > 0.
+  // The peak value alone gives sum_ll >= peak^2 * nmax^2 > 0, and moves keep it > 0.
   for (int pass = 0; pass < 5; ++pass) {
     int changed = 0;
     for (int i = 0; i < n; ++i) {
@@ -183,7 +193,7 @@ float fit_signed_scale_refined(int n, int nmax, const float* x, int8_t* levels) 
     if (changed == 0) break;
   }
   for (int i = 0; i < n; ++i) levels[i] = static_cast<int8_t>(levels[i] + nmax);
-  return sum_lx / sum_ll;
+  return sum_ll > 0 ? sum_lx / sum_ll : 0.0f;
 }
 
 void quantize_scale_min_superblock(const float* x, int nmax, float rmin, int nstep,

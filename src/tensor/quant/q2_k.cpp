@@ -71,7 +71,8 @@ void quantize_q2_k(const float* src, void* dst, int64_t n) {
     if (max_scale > 0) {
       const float to_4bit = 15.0f / max_scale;
       for (int g = 0; g < kGroups; ++g) {
-        blk.scales[g] = static_cast<uint8_t>(std::clamp(nearest_int(to_4bit * group_scale[g]), 0, 15));
+        blk.scales[g] =
+            static_cast<uint8_t>(std::clamp(nearest_int(to_4bit * group_scale[g]), 0, 15));
       }
       blk.d = f32_to_fp16(max_scale / 15.0f);
     }

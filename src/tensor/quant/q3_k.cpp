@@ -66,7 +66,8 @@ void quantize_q3_k(const float* src, void* dst, int64_t n) {
     float peak_scale = 0;
     float peak_abs = 0;
     for (int g = 0; g < kGroups; ++g) {
-      group_scale[g] = fit_signed_scale_refined(kGroupSize, 4, x + g * kGroupSize, levels + g * kGroupSize);
+      group_scale[g] =
+          fit_signed_scale_refined(kGroupSize, 4, x + g * kGroupSize, levels + g * kGroupSize);
       if (std::abs(group_scale[g]) > peak_abs) {
         peak_abs = std::abs(group_scale[g]);
         peak_scale = group_scale[g];

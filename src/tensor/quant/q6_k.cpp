@@ -59,7 +59,8 @@ void quantize_q6_k(const float* src, void* dst, int64_t n) {
     float peak_scale = 0;
     float peak_abs = 0;
     for (int g = 0; g < kGroups; ++g) {
-      group_scale[g] = fit_signed_scale(kGroupSize, 32, x + g * kGroupSize, levels + g * kGroupSize);
+      group_scale[g] =
+          fit_signed_scale(kGroupSize, 32, x + g * kGroupSize, levels + g * kGroupSize);
       if (std::abs(group_scale[g]) > peak_abs) {
         peak_abs = std::abs(group_scale[g]);
         peak_scale = group_scale[g];
@@ -74,7 +75,8 @@ void quantize_q6_k(const float* src, void* dst, int64_t n) {
     const float to_int8 = -128.0f / peak_scale;
     blk.d = f32_to_fp16(1 / to_int8);
     for (int g = 0; g < kGroups; ++g) {
-      blk.scales[g] = static_cast<int8_t>(std::clamp(nearest_int(to_int8 * group_scale[g]), -128, 127));
+      blk.scales[g] =
+          static_cast<int8_t>(std::clamp(nearest_int(to_int8 * group_scale[g]), -128, 127));
     }
 
     // Re-round every value against what a reader will actually decode.
