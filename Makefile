@@ -25,7 +25,7 @@ test: setup
 # Run the main job on something that needs no download.
 demo: setup
 	@$(MAKE) --no-print-directory build
-	$(BUILD)/nomoat gen-model -o $(BUILD)/demo-q4_k.gguf --type q4_k --n-embd 512 --n-layer 4 --n-head 8 --n-head-kv 4 --n-vocab 4096
+	$(BUILD)/nomoat gen-model -o $(BUILD)/demo-q4_k.gguf --type q4_k --n-embd 512 --n-ff 1536 --n-layer 4 --n-head 8 --n-head-kv 4 --n-vocab 4096
 	$(BUILD)/nomoat info $(BUILD)/demo-q4_k.gguf
 
 bench: setup

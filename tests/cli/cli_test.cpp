@@ -110,7 +110,9 @@ TEST(Cli, GenModelIsDeterministicForEveryType) {
     ASSERT_EQ(nomoat("info --json " + (dir / "a.gguf").string(), &out, false), 0);
     const json j = json::parse(out);
     EXPECT_EQ(j["types"][name]["tensors"], types[i] == DType::F32 ? 12 : 9) << j["types"].dump();  // 7 layer matrices, embedding, output
-    if (types[i] != DType::F32) EXPECT_EQ(j["types"]["F32"]["tensors"], 3);  // the norms
+    if (types[i] != DType::F32) {
+      EXPECT_EQ(j["types"]["F32"]["tensors"], 3);  // the norms
+    }
     EXPECT_EQ(j["vocab_size"], 300);
     EXPECT_EQ(j["head_count_kv"], 2);
   }
