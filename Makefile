@@ -2,6 +2,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
+SHELL := /bin/bash
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
 .PHONY: all setup configure build test demo bench fuzz test-asan clean
@@ -18,9 +19,11 @@ build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
 # Install, build and run every test.
+# ctest lists skipped tests after its summary; repeat the summary so it is the last line.
 test: setup
 	@$(MAKE) --no-print-directory build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	@cd $(BUILD) && set -o pipefail && ctest --output-on-failure -j $(JOBS) 2>&1 | tee ctest.log; \
+	  status=$$?; grep -E "tests passed|tests failed" ctest.log | tail -1; exit $$status
 
 # Run the main job on something that needs no download.
 demo: setup

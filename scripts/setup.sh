@@ -6,6 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config   # toolchain
   libcli11-dev nlohmann-json3-dev                # command line, JSON
+  libpcre2-dev libutf8proc-dev                   # tokenizer regexes, Unicode normalization
   libgtest-dev libgmock-dev libbenchmark-dev     # tests and benchmarks
   clang libclang-rt-dev                          # libFuzzer targets (make fuzz)
   python3-numpy                                  # reference checks written in Python

@@ -13,6 +13,8 @@ int run_main(int argc, char** argv) {
   Action action;
   add_info(app, action);
   add_gen_model(app, action);
+  add_tokenize(app, action);
+  add_detokenize(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

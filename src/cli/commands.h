@@ -11,6 +11,8 @@ using Action = std::function<int()>;
 // Adds the subcommand to `app`; `action` is set to what runs when it is chosen.
 void add_info(CLI::App& app, Action& action);
 void add_gen_model(CLI::App& app, Action& action);
+void add_tokenize(CLI::App& app, Action& action);
+void add_detokenize(CLI::App& app, Action& action);
 
 // Runs the whole command line; returns the process exit code. Errors are
 // printed as one line on stderr.
