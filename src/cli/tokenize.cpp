@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/utf8.h"
 #include "cli/commands.h"
 #include "tokenizer/tokenizer.h"
 
@@ -20,7 +21,7 @@ std::string printable_piece(const std::string& piece) {
   std::string out;
   for (size_t i = 0; i < piece.size();) {
     const auto c = static_cast<unsigned char>(piece[i]);
-    size_t len = c < 0x80 ? 1 : c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xc2 && c <= 0xdf ? 2 : 0;
+    const size_t len = utf8_lead_length(c);
     bool valid = len > 0 && i + len <= piece.size();
     for (size_t k = 1; valid && k < len; ++k) valid = (static_cast<unsigned char>(piece[i + k]) & 0xc0) == 0x80;
     if (!valid) {
