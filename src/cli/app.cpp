@@ -11,6 +11,8 @@ int run_main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("nomoat ") + NOMOAT_VERSION);
   app.require_subcommand(1);
   Action action;
+  add_run(app, action);
+  add_perplexity(app, action);
   add_info(app, action);
   add_gen_model(app, action);
   add_tokenize(app, action);

@@ -13,6 +13,8 @@ void add_info(CLI::App& app, Action& action);
 void add_gen_model(CLI::App& app, Action& action);
 void add_tokenize(CLI::App& app, Action& action);
 void add_detokenize(CLI::App& app, Action& action);
+void add_run(CLI::App& app, Action& action);
+void add_perplexity(CLI::App& app, Action& action);
 
 // Runs the whole command line; returns the process exit code. Errors are
 // printed as one line on stderr.

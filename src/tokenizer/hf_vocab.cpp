@@ -37,6 +37,8 @@ const char* const kWholeTextRegex = "[\\s\\S]+";
 
 // Ids beyond this are treated as corrupt rather than allocated.
 constexpr int64_t kMaxTokenId = 1 << 24;
+// Unnamed ids (gaps) are filled, but a few ids far beyond the rest are corrupt.
+size_t id_limit(size_t named_ids) { return 2 * named_ids + 4096; }
 
 // A parsed JSON file. Errors name the file and the dotted path of the field.
 struct JsonDoc {
@@ -65,8 +67,8 @@ JsonDoc read_json(const fs::path& file) {
   try {
     doc.root = Json::parse(text.str());
   } catch (const Json::parse_error& e) {
-    fail(doc.path, ": invalid JSON at byte ", static_cast<uint64_t>(e.byte), " (",
-         std::string(e.what()).substr(0, 200), ")");
+    fail(doc.path, ": invalid JSON at byte ", static_cast<uint64_t>(e.byte), " (", std::string(e.what()).substr(0, 200),
+         ")");
   }
   if (!doc.root.is_object()) fail(doc.path, ": the top level must be a JSON object");
   return doc;
@@ -118,17 +120,19 @@ std::string token_text_field(const JsonDoc& doc, const Json& obj, const char* ke
 // ---------------------------------------------------------------- vocabulary
 
 // Fills tokens from model.vocab ({"text": id}), sized to the largest id.
-void read_model_vocab(const JsonDoc& doc, const Json& model, Vocab& v, std::vector<bool>& filled) {
+void read_model_vocab(const JsonDoc& doc, const Json& model, size_t added_count, Vocab& v, std::vector<bool>& filled) {
   const Json& vocab = need_field(doc, model, "model", "vocab");
   if (!vocab.is_object()) {
     doc.bad("model.vocab", vocab.is_array() ? "is a list of [piece, score] pairs (a Unigram vocabulary)"
                                             : "must be an object mapping token text to id");
   }
   if (vocab.empty()) doc.bad("model.vocab", "is empty");
+  const int64_t limit = static_cast<int64_t>(id_limit(vocab.size() + added_count));
   for (const auto& [text, id_value] : vocab.items()) {
     if (!id_value.is_number_integer()) doc.bad("model.vocab", "entry " + quoted(text) + " has a non-integer id");
     const int64_t id = id_value.get<int64_t>();
-    if (id < 0 || id >= kMaxTokenId) doc.bad("model.vocab", "entry " + quoted(text) + " has id " + std::to_string(id) + " out of range");
+    if (id < 0 || id >= limit)
+      doc.bad("model.vocab", "entry " + quoted(text) + " has id " + std::to_string(id) + " out of range");
     const auto index = static_cast<size_t>(id);
     if (index >= v.tokens.size()) {
       v.tokens.resize(index + 1);
@@ -163,16 +167,20 @@ std::vector<AddedToken> read_added_tokens(const JsonDoc& doc) {
     if (content.empty()) doc.bad(where + ".content", "is missing or empty");
     const uint8_t strip = (bool_field(doc, entry, where, "lstrip", false) ? Vocab::kStripLeft : 0) |
                           (bool_field(doc, entry, where, "rstrip", false) ? Vocab::kStripRight : 0);
-    added.push_back({static_cast<TokenId>(id_value.get<int64_t>()), content, bool_field(doc, entry, where, "special", false), strip});
+    added.push_back({static_cast<TokenId>(id_value.get<int64_t>()), content,
+                     bool_field(doc, entry, where, "special", false), strip});
   }
   return added;
 }
 
 // Added tokens take their ids (overlaying model.vocab where both name one);
 // ids that nothing names become unused placeholders.
-void place_added_tokens(const std::vector<AddedToken>& added, Vocab& v, std::vector<bool>& filled) {
+void place_added_tokens(const JsonDoc& doc, const std::vector<AddedToken>& added, Vocab& v, std::vector<bool>& filled) {
+  const size_t limit = id_limit(v.tokens.size() + added.size());
   for (const AddedToken& t : added) {
     const auto index = static_cast<size_t>(t.id);
+    if (index >= limit)
+      doc.bad("added_tokens", "gives " + quoted(t.content) + " id " + std::to_string(t.id) + ", out of range");
     if (index >= v.tokens.size()) {
       v.tokens.resize(index + 1);
       filled.resize(index + 1, false);
@@ -272,9 +280,9 @@ std::string escape_regex(const std::string& literal) {
 }
 
 // Hugging Face writes the contraction group with a case-insensitive flag.
-// Under Unicode case folding that also matches "ſ" (U+017F) and the Kelvin
-// sign; llama.cpp's tables and the JavaScript port spell the cases out, and
-// so do we, so that all three split alike.
+// Under Unicode case folding "'s" would also match "'ſ" (U+017F); llama.cpp's
+// tables and the JavaScript port spell the cases out, and so do we, so that
+// all three split alike.
 std::string spell_out_contractions(std::string regex) {
   const std::string folded = "(?i:'s|'t|'re|'ve|'m|'ll|'d)";
   const std::string spelled = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])";
@@ -287,9 +295,10 @@ std::string spell_out_contractions(std::string regex) {
 // tokenizer.ggml.pre names whose regex lists may equal what a tokenizer.json
 // describes; the first whose list is identical names the vocabulary.
 const char* const kKnownPreNames[] = {
-    "llama-bpe", "llama3", "qwen2", "deepseek-v3", "gpt-2", "default", "deepseek-llm", "deepseek-coder",
-    "falcon", "starcoder", "refact", "mpt", "gpt-4o", "tekken", "smollm", "command-r", "llama4", "qwen35",
-    "kimi-k2", "olmo", "dbrx", "stablelm2", "bloom", "jais", "poro-chat", "viking", "smaug-bpe", "chatglm-bpe",
+    "llama-bpe",      "llama3",    "qwen2",     "deepseek-v3", "gpt-2",   "default",   "deepseek-llm",
+    "deepseek-coder", "falcon",    "starcoder", "refact",      "mpt",     "gpt-4o",    "tekken",
+    "smollm",         "command-r", "llama4",    "qwen35",      "kimi-k2", "olmo",      "dbrx",
+    "stablelm2",      "bloom",     "jais",      "poro-chat",   "viking",  "smaug-bpe", "chatglm-bpe",
 };
 
 std::string matching_pre_name(const std::vector<std::string>& regexes) {
@@ -317,7 +326,8 @@ void configure_byte_level(const JsonDoc& doc, Vocab& v) {
     if (type == "Split") {
       const Pattern pattern = read_pattern(doc, *step, where);
       const std::string behavior = string_field(doc, *step, where, "behavior", "Isolated");
-      if (behavior != "Isolated") doc.bad(where + ".behavior", "is " + quoted(behavior) + "; only 'Isolated' is supported");
+      if (behavior != "Isolated")
+        doc.bad(where + ".behavior", "is " + quoted(behavior) + "; only 'Isolated' is supported");
       if (bool_field(doc, *step, where, "invert", false)) doc.bad(where + ".invert", "true is not supported");
       v.pre_regexes.push_back(pattern.is_regex ? spell_out_contractions(pattern.text) : escape_regex(pattern.text));
     } else if (type == "Digits") {
@@ -348,7 +358,8 @@ void configure_byte_level(const JsonDoc& doc, Vocab& v) {
 // Scores for SentencePiece-style merging (highest score first) that give
 // the order of the merge list: a token scores -(rank of the first merge
 // producing it); tokens no merge produces score below every merge.
-std::vector<float> scores_from_merge_ranks(const Vocab& v, const std::vector<std::pair<std::string, std::string>>& merges) {
+std::vector<float> scores_from_merge_ranks(const Vocab& v,
+                                           const std::vector<std::pair<std::string, std::string>>& merges) {
   std::unordered_map<std::string, TokenId> ids;
   ids.reserve(v.tokens.size());
   for (size_t i = 0; i < v.tokens.size(); ++i) ids.emplace(v.tokens[i], static_cast<TokenId>(i));
@@ -365,8 +376,8 @@ std::vector<float> scores_from_merge_ranks(const Vocab& v, const std::vector<std
 }
 
 bool is_byte_token(const std::string& t) {
-  return t.size() == 6 && t.compare(0, 3, "<0x") == 0 && t[5] == '>' && std::isxdigit(static_cast<unsigned char>(t[3])) &&
-         std::isxdigit(static_cast<unsigned char>(t[4]));
+  return t.size() == 6 && t.compare(0, 3, "<0x") == 0 && t[5] == '>' &&
+         std::isxdigit(static_cast<unsigned char>(t[3])) && std::isxdigit(static_cast<unsigned char>(t[4]));
 }
 
 // BPE over "▁"-escaped text with byte fallback, as SentencePiece models are
@@ -390,16 +401,20 @@ void configure_sentencepiece(const JsonDoc& doc, const Json& model, Vocab& v) {
     } else if (type == "NFC" || type == "NFKC" || type == "NFD") {
       v.normalization = type;
     } else {
-      doc.bad(where + ".type", "is " + quoted(type) + "; SentencePiece-style BPE supports Prepend, Replace and NFC/NFKC/NFD");
+      doc.bad(where + ".type",
+              "is " + quoted(type) + "; SentencePiece-style BPE supports Prepend, Replace and NFC/NFKC/NFD");
     }
   }
   for (const auto& [step, where] : pre_tokenizer_steps(doc)) {
     const std::string type = string_field(doc, *step, where, "type");
     if (type == "Metaspace") {
-      if (string_field(doc, *step, where, "replacement", kSpace) != kSpace) doc.bad(where + ".replacement", "must be \"▁\"");
-      if (bool_field(doc, *step, where, "split", true)) doc.bad(where + ".split", "true (splitting into words at \"▁\") is not supported");
-      const std::string scheme = string_field(doc, *step, where, "prepend_scheme",
-                                              bool_field(doc, *step, where, "add_prefix_space", true) ? "always" : "never");
+      if (string_field(doc, *step, where, "replacement", kSpace) != kSpace)
+        doc.bad(where + ".replacement", "must be \"▁\"");
+      if (bool_field(doc, *step, where, "split", true))
+        doc.bad(where + ".split", "true (splitting into words at \"▁\") is not supported");
+      const std::string scheme =
+          string_field(doc, *step, where, "prepend_scheme",
+                       bool_field(doc, *step, where, "add_prefix_space", true) ? "always" : "never");
       // "first" prepends only before the start of the input, not after
       // special tokens; nomoat prepends at both, like the Prepend normalizer.
       v.add_space_prefix = scheme != "never";
@@ -412,7 +427,8 @@ void configure_sentencepiece(const JsonDoc& doc, const Json& model, Vocab& v) {
       doc.bad(where + ".type", "is " + quoted(type) + "; SentencePiece-style BPE supports Metaspace only");
     }
   }
-  if (!spaces_escaped) doc.bad("normalizer", "does not replace spaces with \"▁\" (no Replace normalizer or Metaspace pre-tokenizer)");
+  if (!spaces_escaped)
+    doc.bad("normalizer", "does not replace spaces with \"▁\" (no Replace normalizer or Metaspace pre-tokenizer)");
   const bool byte_fallback = bool_field(doc, model, "model", "byte_fallback", false);
   const auto merges = read_merges(doc, model);
   v.scores = scores_from_merge_ranks(v, merges);
@@ -448,7 +464,8 @@ void configure_wordpiece(const JsonDoc& doc, const Json& model, Vocab& v) {
     } else if (type == "Lowercase") {
       v.lowercase = true;
     } else if (type != "NFD" && type != "StripAccents") {
-      doc.bad(where + ".type", "is " + quoted(type) + "; WordPiece supports BertNormalizer, Lowercase, NFD and StripAccents");
+      doc.bad(where + ".type",
+              "is " + quoted(type) + "; WordPiece supports BertNormalizer, Lowercase, NFD and StripAccents");
     }
   }
   for (const auto& [step, where] : pre_tokenizer_steps(doc)) {
@@ -478,12 +495,14 @@ void scan_post_processor(const JsonDoc& doc, const Json& pp, const std::string& 
   const std::string type = string_field(doc, pp, where, "type");
   if (type == "Sequence") {
     const Json& list = array_field(doc, pp, where, "processors");
-    for (size_t i = 0; i < list.size(); ++i) scan_post_processor(doc, list[i], index_path(where + ".processors", i), ends);
+    for (size_t i = 0; i < list.size(); ++i)
+      scan_post_processor(doc, list[i], index_path(where + ".processors", i), ends);
   } else if (type == "TemplateProcessing") {
     const Json& single = array_field(doc, pp, where, "single");
     auto special_id = [&](const Json& piece, size_t i) -> std::string {
       const Json* special = find_field(doc, piece, index_path(where + ".single", i), "SpecialToken");
-      return special == nullptr ? "" : string_field(doc, *special, index_path(where + ".single", i) + ".SpecialToken", "id");
+      return special == nullptr ? ""
+                                : string_field(doc, *special, index_path(where + ".single", i) + ".SpecialToken", "id");
     };
     if (!single.empty()) {
       ends.first = special_id(single.front(), 0);
@@ -492,7 +511,8 @@ void scan_post_processor(const JsonDoc& doc, const Json& pp, const std::string& 
   } else if (type == "BertProcessing" || type == "RobertaProcessing") {
     for (const char* key : {"cls", "sep"}) {
       const Json& pair = need_field(doc, pp, where, key);
-      if (!pair.is_array() || pair.empty() || !pair[0].is_string()) doc.bad(field_path(where, key), "must be [text, id]");
+      if (!pair.is_array() || pair.empty() || !pair[0].is_string())
+        doc.bad(field_path(where, key), "must be [text, id]");
       (std::string(key) == "cls" ? ends.first : ends.last) = pair[0].get<std::string>();
     }
   }
@@ -518,8 +538,11 @@ std::vector<TokenId> generation_eos_ids(const fs::path& dir, size_t vocab_size) 
 
 void apply_special_tokens(const JsonDoc& doc, const JsonDoc* config, const Json& model, Vocab& v) {
   TemplateEnds ends;
-  if (const Json* pp = find_field(doc, doc.root, "", "post_processor")) scan_post_processor(doc, *pp, "post_processor", ends);
-  auto config_token = [&](const char* key) { return config ? token_text_field(*config, config->root, key) : std::string(); };
+  if (const Json* pp = find_field(doc, doc.root, "", "post_processor"))
+    scan_post_processor(doc, *pp, "post_processor", ends);
+  auto config_token = [&](const char* key) {
+    return config ? token_text_field(*config, config->root, key) : std::string();
+  };
   auto config_flag = [&](const char* key, bool fallback) {
     return config ? bool_field(*config, config->root, "", key, fallback) : fallback;
   };
@@ -586,7 +609,8 @@ bool is_sentencepiece_style(const JsonDoc& doc, const Json& model) {
     if (string_field(doc, *step, where, "type") == "Metaspace") return true;
   }
   for (const auto& [step, where] : normalizer_steps(doc)) {
-    if (string_field(doc, *step, where, "type") == "Replace" && string_field(doc, *step, where, "content") == kSpace) return true;
+    if (string_field(doc, *step, where, "type") == "Replace" && string_field(doc, *step, where, "content") == kSpace)
+      return true;
   }
   return false;
 }
@@ -609,7 +633,8 @@ Vocab load_vocab_hf(const std::string& path) {
   if (fs::is_regular_file(dir) && dir.extension() == ".json") dir = dir.parent_path();
   const JsonDoc doc = read_json(dir / "tokenizer.json");
   std::unique_ptr<JsonDoc> config;
-  if (fs::exists(dir / "tokenizer_config.json")) config = std::make_unique<JsonDoc>(read_json(dir / "tokenizer_config.json"));
+  if (fs::exists(dir / "tokenizer_config.json"))
+    config = std::make_unique<JsonDoc>(read_json(dir / "tokenizer_config.json"));
 
   const Json& model = need_field(doc, doc.root, "", "model");
   const std::string type = model_type(doc, model);
@@ -624,8 +649,9 @@ Vocab load_vocab_hf(const std::string& path) {
 
   Vocab v;
   std::vector<bool> filled;
-  read_model_vocab(doc, model, v, filled);
-  place_added_tokens(read_added_tokens(doc), v, filled);
+  const std::vector<AddedToken> added = read_added_tokens(doc);
+  read_model_vocab(doc, model, added.size(), v, filled);
+  place_added_tokens(doc, added, v, filled);
   v.ignore_merges = bool_field(doc, model, "model", "ignore_merges", false);
 
   if (type == "WordPiece") {
@@ -636,7 +662,8 @@ Vocab load_vocab_hf(const std::string& path) {
     configure_byte_level(doc, v);
     for (const auto& [left, right] : read_merges(doc, model)) {
       if (left.find(' ') != std::string::npos || right.find(' ') != std::string::npos) {
-        doc.bad("model.merges", "holds a piece with a space (" + quoted(left + " " + right) + "), which GGUF cannot store");
+        doc.bad("model.merges",
+                "holds a piece with a space (" + quoted(left + " " + right) + "), which GGUF cannot store");
       }
       v.merges.push_back(left + " " + right);
     }

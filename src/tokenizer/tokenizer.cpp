@@ -1,11 +1,37 @@
 #include "tokenizer/tokenizer.h"
 
+#include <utf8proc.h>
+
 #include <algorithm>
+#include <cstdlib>
 
 #include "base/error.h"
 
 namespace nomoat {
 namespace {
+
+// The Unicode normalization a Hugging Face normalizer asks for ("NFC",
+// "NFKC", "NFD"). Text that is not valid UTF-8 is left as it is.
+std::string normalize_unicode(std::string_view text, const std::string& form) {
+  int options = UTF8PROC_STABLE;
+  if (form == "NFC") {
+    options |= UTF8PROC_COMPOSE;
+  } else if (form == "NFKC") {
+    options |= UTF8PROC_COMPOSE | UTF8PROC_COMPAT;
+  } else if (form == "NFD") {
+    options |= UTF8PROC_DECOMPOSE;
+  } else {
+    return std::string(text);
+  }
+  utf8proc_uint8_t* mapped = nullptr;
+  const utf8proc_ssize_t n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()),
+                                          static_cast<utf8proc_ssize_t>(text.size()), &mapped,
+                                          static_cast<utf8proc_option_t>(options));
+  if (n < 0) return std::string(text);
+  std::string out(reinterpret_cast<const char*>(mapped), static_cast<size_t>(n));
+  std::free(mapped);
+  return out;
+}
 
 // Length of the UTF-8 sequence a lead byte starts (1 for ASCII and invalid bytes).
 size_t utf8_sequence_length(unsigned char c) {
@@ -148,6 +174,10 @@ std::vector<TokenId> Tokenizer::encode(std::string_view text, const EncodeOption
     if (f.token != kNoToken) {
       out.push_back(f.token);
       first_text = true;
+    } else if (!vocab_.normalization.empty()) {
+      // A Hugging Face normalizer (Qwen's NFC) applies to the text between special tokens.
+      algorithm_->encode(normalize_unicode(f.text, vocab_.normalization), first_text, out);
+      first_text = false;
     } else {
       algorithm_->encode(f.text, first_text, out);
       first_text = false;
@@ -192,8 +222,8 @@ std::string Tokenizer::decode(const std::vector<TokenId>& ids, bool keep_special
   return vocab_.clean_spaces ? clean_up_spaces(out) : out;
 }
 
-Tokenizer::StreamDecoder::StreamDecoder(const Tokenizer& tokenizer, bool keep_special)
-    : tokenizer_(tokenizer), keep_special_(keep_special) {}
+Tokenizer::StreamDecoder::StreamDecoder(const Tokenizer& tokenizer, bool keep_special, bool at_start)
+    : tokenizer_(tokenizer), keep_special_(keep_special), first_(at_start) {}
 
 std::string Tokenizer::StreamDecoder::push(TokenId id) {
   const std::string piece = tokenizer_.piece_for_decode(id, keep_special_, first_);

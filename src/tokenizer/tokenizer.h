@@ -51,7 +51,9 @@ class Tokenizer {
   // back a partial multi-byte sequence until the next token completes it.
   class StreamDecoder {
    public:
-    explicit StreamDecoder(const Tokenizer& tokenizer, bool keep_special = false);
+    // `at_start`: the text begins here, so a SentencePiece vocabulary's
+    // prepended space is dropped; false when continuing a prompt.
+    explicit StreamDecoder(const Tokenizer& tokenizer, bool keep_special = false, bool at_start = true);
     std::string push(TokenId id);
     std::string flush();  // whatever is held back (invalid bytes become U+FFFD)
 

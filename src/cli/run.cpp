@@ -1,0 +1,162 @@
+// `nomoat run` (generate from a prompt) and `nomoat perplexity`.
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <string>
+
+#include "base/error.h"
+#include "base/threads.h"
+#include "cli/commands.h"
+#include "engine/generate.h"
+#include "engine/perplexity.h"
+#include "formats/gguf_summary.h"
+#include "model/model.h"
+#include "tokenizer/tokenizer.h"
+
+namespace nomoat::cli {
+namespace {
+
+double peak_rss_bytes() {
+  struct rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) * 1024.0;
+}
+
+DType kv_type_from(const std::string& name) {
+  const auto t = dtype_from_name(name);
+  if (!t || (*t != DType::F16 && *t != DType::F32 && *t != DType::Q8_0)) fail("--cache-type '", name, "' must be f16, f32 or q8_0");
+  return *t;
+}
+
+struct Loaded {
+  std::unique_ptr<Model> model;
+  std::unique_ptr<Tokenizer> tokenizer;
+  double seconds;
+};
+
+Loaded load(const std::string& path) {
+  const auto t0 = std::chrono::steady_clock::now();
+  Loaded l;
+  l.model = Model::load(path);
+  l.tokenizer = std::make_unique<Tokenizer>(load_vocab_gguf(l.model->file()));
+  if (static_cast<int64_t>(l.tokenizer->vocab().size()) > l.model->spec().n_vocab) {
+    fail(path, ": the tokenizer has ", l.tokenizer->vocab().size(), " tokens but the model only ", l.model->spec().n_vocab);
+  }
+  l.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return l;
+}
+
+}  // namespace
+
+void add_run(CLI::App& app, Action& action) {
+  auto* cmd = app.add_subcommand("run", "Generate text from a prompt with a GGUF model");
+  struct Options {
+    std::string model, prompt, prompt_file, cache_type = "f16";
+    GenerateOptions gen;
+    bool echo = false, verbose = false, no_bos = false;
+  };
+  auto o = std::make_shared<Options>();
+  o->gen.threads = default_thread_count();
+  cmd->add_option("model", o->model, "GGUF model file")->required();
+  cmd->add_option("-p,--prompt", o->prompt, "Prompt text");
+  cmd->add_option("-f,--file", o->prompt_file, "Read the prompt from FILE");
+  cmd->add_option("-n,--n-predict", o->gen.n_predict, "Tokens to generate (-1: until end of text)")->default_val(128);
+  cmd->add_option("-c,--ctx-size", o->gen.n_ctx, "Context size (0: the model's)")->default_val(0);
+  cmd->add_option("-b,--batch-size", o->gen.n_batch, "Prompt tokens per forward pass")->default_val(512);
+  cmd->add_option("-t,--threads", o->gen.threads, "Threads");
+  cmd->add_option("--temp", o->gen.sampling.temperature, "Temperature (0: greedy)")->default_val(0.8);
+  cmd->add_option("--top-k", o->gen.sampling.top_k, "Top-k (0: off)")->default_val(40);
+  cmd->add_option("--top-p", o->gen.sampling.top_p, "Top-p (1: off)")->default_val(0.95);
+  cmd->add_option("--min-p", o->gen.sampling.min_p, "Min-p (0: off)")->default_val(0.05);
+  cmd->add_option("--typical", o->gen.sampling.typical_p, "Typical-p (1: off)")->default_val(1.0);
+  cmd->add_option("--repeat-penalty", o->gen.sampling.repeat_penalty, "Repetition penalty (1: off)")->default_val(1.0);
+  cmd->add_option("--repeat-last-n", o->gen.sampling.repeat_last_n, "Tokens the penalties look back over")->default_val(64);
+  cmd->add_option("--presence-penalty", o->gen.sampling.presence_penalty, "Presence penalty")->default_val(0.0);
+  cmd->add_option("--frequency-penalty", o->gen.sampling.frequency_penalty, "Frequency penalty")->default_val(0.0);
+  cmd->add_option("-s,--seed", o->gen.sampling.seed, "Random seed")->default_val(0);
+  cmd->add_option("--stop", o->gen.stop, "Stop before this string (repeatable)");
+  cmd->add_option("--cache-type", o->cache_type, "KV cache type: f16, f32, q8_0")->default_val("f16");
+  cmd->add_flag("--echo", o->echo, "Print the prompt before the continuation");
+  cmd->add_flag("--no-bos", o->no_bos, "Do not add BOS to the prompt");
+  cmd->add_flag("-v,--verbose", o->verbose, "Print memory use with the timings");
+  cmd->callback([o, &action] {
+    action = [o] {
+      if (o->prompt.empty() == o->prompt_file.empty() && !o->prompt.empty()) fail("give either -p or -f, not both");
+      std::string prompt = o->prompt;
+      if (!o->prompt_file.empty()) {
+        std::ifstream in(o->prompt_file, std::ios::binary);
+        if (!in) fail(o->prompt_file, ": cannot open");
+        prompt.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      }
+      o->gen.kv_type = kv_type_from(o->cache_type);
+      const Loaded l = load(o->model);
+      EncodeOptions enc;
+      enc.add_special = !o->no_bos;
+      std::vector<TokenId> ids = l.tokenizer->encode(prompt, enc);
+      if (ids.empty()) fail("the prompt is empty: give -p TEXT (or drop --no-bos)");
+      if (o->echo) {
+        std::fwrite(prompt.data(), 1, prompt.size(), stdout);
+        std::fflush(stdout);
+      }
+      const GenerateResult r = generate(*l.model, *l.tokenizer, ids, o->gen, [](const std::string& text) {
+        std::fwrite(text.data(), 1, text.size(), stdout);
+        std::fflush(stdout);
+      });
+      std::printf("\n");
+      std::fprintf(stderr, "load: %.2f s | prompt: %lld tokens, %.1f tokens/s | generate: %zu tokens, %.1f tokens/s | stop: %s\n",
+                   l.seconds, static_cast<long long>(r.n_prompt), r.n_prompt / std::max(r.prompt_seconds, 1e-9), r.tokens.size(),
+                   r.tokens.size() / std::max(r.generate_seconds, 1e-9), stop_reason_name(r.reason));
+      if (o->verbose) {
+        std::fprintf(stderr, "memory: model file %s (mapped), KV cache %s (%s), peak RSS %s\n",
+                     human_bytes(l.model->file().file_size()).c_str(), human_bytes(r.kv_bytes).c_str(), o->cache_type.c_str(),
+                     human_bytes(static_cast<uint64_t>(peak_rss_bytes())).c_str());
+      }
+      return 0;
+    };
+  });
+}
+
+void add_perplexity(CLI::App& app, Action& action) {
+  auto* cmd = app.add_subcommand("perplexity", "Perplexity of a model on a text file (chunked, comparable to other engines)");
+  struct Options {
+    std::string model, file;
+    int64_t n_ctx = 512, n_batch = 512;
+    int threads = default_thread_count();
+  };
+  auto o = std::make_shared<Options>();
+  cmd->add_option("model", o->model, "GGUF model file")->required();
+  cmd->add_option("-f,--file", o->file, "Text file")->required();
+  cmd->add_option("-c,--ctx-size", o->n_ctx, "Chunk size in tokens")->default_val(512);
+  cmd->add_option("-b,--batch-size", o->n_batch, "Tokens per forward pass")->default_val(512);
+  cmd->add_option("-t,--threads", o->threads, "Threads");
+  cmd->callback([o, &action] {
+    action = [o] {
+      std::ifstream in(o->file, std::ios::binary);
+      if (!in) fail(o->file, ": cannot open");
+      const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+      const Loaded l = load(o->model);
+      if (o->n_ctx > l.model->spec().n_ctx_train) {
+        std::fprintf(stderr, "perplexity: note: -c %lld is beyond the model's training context of %lld\n",
+                     static_cast<long long>(o->n_ctx), static_cast<long long>(l.model->spec().n_ctx_train));
+      }
+      EncodeOptions enc;
+      enc.add_special = true;
+      enc.parse_special = false;
+      const std::vector<TokenId> ids = l.tokenizer->encode(text, enc);
+      std::fprintf(stderr, "perplexity: %zu tokens, %lld chunks of %lld\n", ids.size(),
+                   static_cast<long long>(static_cast<int64_t>(ids.size()) / o->n_ctx), static_cast<long long>(o->n_ctx));
+      const PerplexityResult r = perplexity(*l.model, ids, l.tokenizer->vocab().bos, o->n_ctx, o->n_batch, o->threads,
+                                            [](int64_t chunk, double ppl) { std::fprintf(stderr, "[%lld]%.4f ", static_cast<long long>(chunk + 1), ppl); });
+      std::fprintf(stderr, "\n");
+      std::printf("PPL = %.4f +/- %.5f (%lld chunks, %lld tokens scored)\n", r.ppl, r.ppl_stderr,
+                  static_cast<long long>(r.n_chunks), static_cast<long long>(r.n_scored));
+      return 0;
+    };
+  });
+}
+
+}  // namespace nomoat::cli

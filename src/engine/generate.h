@@ -1,0 +1,44 @@
+// Text generation for one sequence: the prompt in batches, then one token at
+// a time, streamed as complete UTF-8 text, until a stop condition.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/sampler.h"
+#include "model/model.h"
+#include "tokenizer/tokenizer.h"
+
+namespace nomoat {
+
+struct GenerateOptions {
+  int64_t n_predict = 128;  // < 0: until a stop condition or the context is full
+  int64_t n_ctx = 0;        // 0: the model's training context
+  int64_t n_batch = 512;    // prompt tokens per forward pass
+  DType kv_type = DType::F16;
+  int threads = 1;
+  SamplerParams sampling;
+  std::vector<std::string> stop;  // generation ends before any of these strings
+};
+
+enum class StopReason { kLength, kEndOfGeneration, kStopString, kContextFull };
+
+struct GenerateResult {
+  std::vector<TokenId> tokens;  // generated tokens (prompt excluded)
+  std::string text;             // their text, a stop string removed
+  StopReason reason = StopReason::kLength;
+  int64_t n_prompt = 0;
+  double prompt_seconds = 0, generate_seconds = 0;
+  uint64_t kv_bytes = 0;
+};
+
+// `on_text` receives the text as it becomes final (never a partial UTF-8
+// character, never a piece of a stop string).
+GenerateResult generate(const Model& model, const Tokenizer& tokenizer, const std::vector<TokenId>& prompt,
+                        const GenerateOptions& options, const std::function<void(const std::string&)>& on_text = nullptr);
+
+const char* stop_reason_name(StopReason r);
+
+}  // namespace nomoat

@@ -1,0 +1,98 @@
+#include "kernels/ops.h"
+
+#include <cmath>
+#include <vector>
+
+#include "base/threads.h"
+
+namespace nomoat::kernels {
+
+void dequantize_row(const MatrixView& w, int64_t r, float* out) {
+  dtype_traits(w.type).dequantize(w.row(r), out, w.cols);
+}
+
+void matmul(const MatrixView& w, const float* x, int64_t n_vectors, float* y, int threads) {
+  const auto& traits = dtype_traits(w.type);
+  auto rows_range = [&](int64_t r0, int64_t r1) {
+    std::vector<float> row(static_cast<size_t>(w.cols));
+    for (int64_t r = r0; r < r1; ++r) {
+      // Reference: decode the row once, then plain dot products.
+      traits.dequantize(w.row(r), row.data(), w.cols);
+      for (int64_t t = 0; t < n_vectors; ++t) {
+        const float* xt = x + t * w.cols;
+        double sum = 0.0;
+        for (int64_t c = 0; c < w.cols; ++c) sum += static_cast<double>(row[static_cast<size_t>(c)]) * xt[c];
+        y[t * w.rows + r] = static_cast<float>(sum);
+      }
+    }
+  };
+  // Small matrices are not worth the threads.
+  if (threads <= 1 || w.rows * w.cols * n_vectors < (1 << 18)) {
+    rows_range(0, w.rows);
+  } else {
+    parallel_for(w.rows, rows_range, threads);
+  }
+}
+
+void rms_norm(const float* x, const float* weight, int64_t n, float eps, float* out) {
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(x[i]) * x[i];
+  const float scale = static_cast<float>(1.0 / std::sqrt(sum / static_cast<double>(n) + eps));
+  for (int64_t i = 0; i < n; ++i) out[i] = x[i] * scale * (weight ? weight[i] : 1.0f);
+}
+
+void layer_norm(const float* x, const float* weight, const float* bias, int64_t n, float eps, float* out) {
+  double mean = 0.0;
+  for (int64_t i = 0; i < n; ++i) mean += x[i];
+  mean /= static_cast<double>(n);
+  double var = 0.0;
+  for (int64_t i = 0; i < n; ++i) var += (x[i] - mean) * (x[i] - mean);
+  var /= static_cast<double>(n);
+  const double scale = 1.0 / std::sqrt(var + eps);
+  for (int64_t i = 0; i < n; ++i) {
+    float v = static_cast<float>((x[i] - mean) * scale);
+    if (weight) v *= weight[i];
+    if (bias) v += bias[i];
+    out[i] = v;
+  }
+}
+
+void softmax(float* x, int64_t n) {
+  float max = x[0];
+  for (int64_t i = 1; i < n; ++i) max = std::max(max, x[i]);
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - max);
+    sum += x[i];
+  }
+  const float inv = static_cast<float>(1.0 / sum);
+  for (int64_t i = 0; i < n; ++i) x[i] *= inv;
+}
+
+float silu(float x) { return x / (1.0f + std::exp(-x)); }
+
+float gelu_tanh(float x) {
+  constexpr float kSqrt2OverPi = 0.7978845608028654f;
+  return 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * (x + 0.044715f * x * x * x)));
+}
+
+void rope(float* x, int64_t head_dim, int64_t rope_dim, int64_t pos, float base, float freq_scale,
+          const float* freq_factors, bool neox) {
+  (void)head_dim;
+  const int64_t half = rope_dim / 2;
+  for (int64_t i = 0; i < half; ++i) {
+    double freq = std::pow(static_cast<double>(base), -2.0 * static_cast<double>(i) / static_cast<double>(rope_dim));
+    if (freq_factors) freq /= freq_factors[i];
+    const double angle = static_cast<double>(pos) * freq_scale * freq;
+    const float c = static_cast<float>(std::cos(angle));
+    const float s = static_cast<float>(std::sin(angle));
+    const int64_t a = neox ? i : 2 * i;
+    const int64_t b = neox ? i + half : 2 * i + 1;
+    const float x0 = x[a];
+    const float x1 = x[b];
+    x[a] = x0 * c - x1 * s;
+    x[b] = x0 * s + x1 * c;
+  }
+}
+
+}  // namespace nomoat::kernels

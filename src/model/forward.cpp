@@ -1,0 +1,148 @@
+#include "model/forward.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "base/error.h"
+#include "base/fp16.h"
+#include "kernels/ops.h"
+
+namespace nomoat {
+namespace {
+
+// Adds a bias vector to each of n rows (no-op when the bias is empty).
+void add_bias(float* rows, int64_t n, const std::vector<float>& bias) {
+  if (bias.empty()) return;
+  const auto width = static_cast<int64_t>(bias.size());
+  for (int64_t t = 0; t < n; ++t) {
+    for (int64_t i = 0; i < width; ++i) rows[t * width + i] += bias[static_cast<size_t>(i)];
+  }
+}
+
+float round_f16(float x) { return fp16_to_f32(f32_to_fp16(x)); }
+
+float softcap(float x, float cap) { return cap > 0 ? cap * std::tanh(x / cap) : x; }
+
+}  // namespace
+
+std::vector<float> forward(const Model& model, KvCache& cache, std::span<const BatchEntry> batch, int threads) {
+  const ModelSpec& s = model.spec();
+  const auto T = static_cast<int64_t>(batch.size());
+  if (T == 0) return {};
+  for (const BatchEntry& e : batch) {
+    cache.check(e.seq, e.pos);
+    if (e.token < 0 || e.token >= s.n_vocab) fail("token id ", e.token, " is outside the vocabulary of ", s.n_vocab);
+  }
+  const int64_t E = s.n_embd, Q = s.q_dim(), KV = s.kv_dim(), D = s.head_dim;
+  std::vector<float> x(static_cast<size_t>(T * E)), h(x.size()), o(x.size());
+  std::vector<float> q(static_cast<size_t>(T * Q)), attn(q.size());
+  std::vector<float> k(static_cast<size_t>(T * KV)), v(k.size());
+  std::vector<float> gate(static_cast<size_t>(T * s.n_ff)), up(gate.size());
+
+  for (int64_t t = 0; t < T; ++t) {
+    kernels::dequantize_row(model.token_embd, batch[static_cast<size_t>(t)].token, &x[static_cast<size_t>(t * E)]);
+    if (s.embedding_scale != 1.0f) {
+      for (int64_t i = 0; i < E; ++i) x[static_cast<size_t>(t * E + i)] *= s.embedding_scale;
+    }
+  }
+
+  // The longest prefix each sequence needs from the cache in this batch.
+  std::map<int, int64_t> seq_len;
+  for (const BatchEntry& e : batch) seq_len[e.seq] = std::max(seq_len[e.seq], e.pos + 1);
+  const float scale = s.attn_scale > 0 ? s.attn_scale : 1.0f / std::sqrt(static_cast<float>(D));
+  const int64_t group = s.n_head / s.n_head_kv;
+  const float* freq_factors = model.rope_freq_factors.empty() ? nullptr : model.rope_freq_factors.data();
+  const bool neox = s.rope_style == RopeStyle::kNeox;
+  std::vector<float> cache_k, cache_v, scores, q_rounded(static_cast<size_t>(D));
+  const bool f16_cache = cache.type() == DType::F16;
+
+  for (int64_t il = 0; il < s.n_layer; ++il) {
+    const LayerWeights& L = model.layers[static_cast<size_t>(il)];
+    for (int64_t t = 0; t < T; ++t) kernels::rms_norm(&x[static_cast<size_t>(t * E)], L.attn_norm.data(), E, s.norm_eps, &h[static_cast<size_t>(t * E)]);
+    kernels::matmul(L.wq, h.data(), T, q.data(), threads);
+    kernels::matmul(L.wk, h.data(), T, k.data(), threads);
+    kernels::matmul(L.wv, h.data(), T, v.data(), threads);
+    add_bias(q.data(), T, L.bq);
+    add_bias(k.data(), T, L.bk);
+    add_bias(v.data(), T, L.bv);
+    for (int64_t t = 0; t < T; ++t) {
+      const BatchEntry& e = batch[static_cast<size_t>(t)];
+      for (int64_t hh = 0; hh < s.n_head; ++hh) {
+        kernels::rope(&q[static_cast<size_t>(t * Q + hh * D)], D, s.rope_dim, e.pos, s.rope_base, s.rope_freq_scale, freq_factors, neox);
+      }
+      for (int64_t hh = 0; hh < s.n_head_kv; ++hh) {
+        kernels::rope(&k[static_cast<size_t>(t * KV + hh * D)], D, s.rope_dim, e.pos, s.rope_base, s.rope_freq_scale, freq_factors, neox);
+      }
+      cache.store(il, e.seq, e.pos, &k[static_cast<size_t>(t * KV)], &v[static_cast<size_t>(t * KV)]);
+    }
+    // Attention, one sequence at a time so its cached rows are read once.
+    for (const auto& [seq, len] : seq_len) {
+      cache_k.resize(static_cast<size_t>(len * KV));
+      cache_v.resize(cache_k.size());
+      cache.load(il, seq, len, cache_k.data(), cache_v.data());
+      for (int64_t t = 0; t < T; ++t) {
+        const BatchEntry& e = batch[static_cast<size_t>(t)];
+        if (e.seq != seq) continue;
+        const int64_t n = e.pos + 1;
+        scores.resize(static_cast<size_t>(n));
+        for (int64_t hh = 0; hh < s.n_head; ++hh) {
+          const float* qh = &q[static_cast<size_t>(t * Q + hh * D)];
+          if (f16_cache) {
+            // A half-precision cache is multiplied in half precision: the
+            // query and the attention weights are rounded to it first, as
+            // fp16 dot-product kernels (and other engines) do.
+            for (int64_t d = 0; d < D; ++d) q_rounded[static_cast<size_t>(d)] = round_f16(qh[d]);
+            qh = q_rounded.data();
+          }
+          const int64_t kvh = hh / group;
+          for (int64_t p = 0; p < n; ++p) {
+            const float* kp = &cache_k[static_cast<size_t>(p * KV + kvh * D)];
+            double dot = 0.0;
+            for (int64_t d = 0; d < D; ++d) dot += static_cast<double>(qh[d]) * kp[d];
+            scores[static_cast<size_t>(p)] = softcap(static_cast<float>(dot) * scale, s.attn_logit_softcap);
+          }
+          kernels::softmax(scores.data(), n);
+          if (f16_cache) {
+            for (float& w : scores) w = round_f16(w);
+          }
+          float* out = &attn[static_cast<size_t>(t * Q + hh * D)];
+          std::fill(out, out + D, 0.0f);
+          for (int64_t p = 0; p < n; ++p) {
+            const float w = scores[static_cast<size_t>(p)];
+            const float* vp = &cache_v[static_cast<size_t>(p * KV + kvh * D)];
+            for (int64_t d = 0; d < D; ++d) out[d] += w * vp[d];
+          }
+        }
+      }
+    }
+    kernels::matmul(L.wo, attn.data(), T, o.data(), threads);
+    for (size_t i = 0; i < x.size(); ++i) x[i] += o[i];
+
+    for (int64_t t = 0; t < T; ++t) kernels::rms_norm(&x[static_cast<size_t>(t * E)], L.ffn_norm.data(), E, s.norm_eps, &h[static_cast<size_t>(t * E)]);
+    kernels::matmul(L.w_gate, h.data(), T, gate.data(), threads);
+    kernels::matmul(L.w_up, h.data(), T, up.data(), threads);
+    const bool gelu = s.activation == FfnActivation::kGeluGlu;
+    for (size_t i = 0; i < gate.size(); ++i) gate[i] = (gelu ? kernels::gelu_tanh(gate[i]) : kernels::silu(gate[i])) * up[i];
+    kernels::matmul(L.w_down, gate.data(), T, o.data(), threads);
+    for (size_t i = 0; i < x.size(); ++i) x[i] += o[i];
+  }
+
+  // Only the entries that want logits go through the output matrix.
+  std::vector<float> selected;
+  int64_t n_out = 0;
+  for (int64_t t = 0; t < T; ++t) {
+    if (!batch[static_cast<size_t>(t)].want_logits) continue;
+    selected.resize(static_cast<size_t>((n_out + 1) * E));
+    kernels::rms_norm(&x[static_cast<size_t>(t * E)], model.output_norm.data(), E, s.norm_eps, &selected[static_cast<size_t>(n_out * E)]);
+    ++n_out;
+  }
+  std::vector<float> logits(static_cast<size_t>(n_out * s.n_vocab));
+  if (n_out > 0) kernels::matmul(model.output, selected.data(), n_out, logits.data(), threads);
+  if (s.final_logit_softcap > 0) {
+    for (float& l : logits) l = softcap(l, s.final_logit_softcap);
+  }
+  return logits;
+}
+
+}  // namespace nomoat

@@ -1,0 +1,141 @@
+#include "model/model.h"
+
+#include "base/error.h"
+
+namespace nomoat {
+
+extern const Architecture kArchLlama;
+
+namespace {
+// Every supported architecture: one file each, one line here.
+const Architecture* const kArchitectures[] = {&kArchLlama};
+
+int64_t key_int(const GgufFile& f, const std::string& key, int64_t fallback, bool required) {
+  const GgufValue* v = f.find(key);
+  if (v == nullptr) {
+    if (required) fail(f.path(), ": missing metadata key '", key, "'");
+    return fallback;
+  }
+  if (v->is_array()) {
+    // Per-layer values (e.g. head counts) must all agree for now.
+    const auto values = v->to_i64_vector(f.path() + ": key '" + key + "'");
+    if (values.empty()) fail(f.path(), ": key '", key, "' is an empty array");
+    for (int64_t x : values) {
+      if (x != values[0]) fail(f.path(), ": key '", key, "' varies per layer, which is not supported yet");
+    }
+    return values[0];
+  }
+  return v->as_i64(f.path() + ": key '" + key + "'");
+}
+}  // namespace
+
+const Architecture* find_architecture(const std::string& name) {
+  for (const Architecture* a : kArchitectures) {
+    if (name == a->name) return a;
+  }
+  return nullptr;
+}
+
+std::string supported_architectures() {
+  std::string s;
+  for (const Architecture* a : kArchitectures) s += (s.empty() ? "" : ", ") + std::string(a->name);
+  return s;
+}
+
+std::unique_ptr<Model> Model::load(const std::string& path) {
+  std::unique_ptr<Model> m(new Model(GgufFile::open(path)));
+  const std::string arch = m->file_.architecture();
+  if (arch.empty()) fail(path, ": no 'general.architecture' key: not a model file (a vocabulary only?)");
+  const Architecture* a = find_architecture(arch);
+  if (a == nullptr) fail(path, ": architecture '", arch, "' is not supported (supported: ", supported_architectures(), ")");
+  m->spec_.arch = arch;
+  a->read_spec(m->file_, m->spec_);
+  a->bind(*m, m->spec_);
+  return m;
+}
+
+MatrixView Model::matrix(const std::string& name, int64_t cols, int64_t rows) const {
+  const GgufTensorInfo* t = file_.find_tensor(name);
+  if (t == nullptr) fail(file_.path(), ": missing tensor '", name, "'");
+  const int64_t t_rows = t->dims.size() > 1 ? t->n_elements / t->dims[0] : 1;
+  if (t->dims[0] != cols || t_rows != rows) {
+    fail(file_.path(), ": tensor '", name, "' has shape ", t->shape_string(), ", expected [", cols, ", ", rows, "]");
+  }
+  const DTypeTraits& traits = dtype_traits(t->type);
+  if (traits.dequantize == nullptr) fail(file_.path(), ": tensor '", name, "' has type ", traits.name, ", which nomoat cannot compute with yet");
+  return MatrixView{t->data, t->type, cols, rows, dtype_row_bytes(t->type, cols)};
+}
+
+std::vector<float> Model::vector(const std::string& name, int64_t n) const {
+  const MatrixView v = matrix(name, n, 1);
+  std::vector<float> out(static_cast<size_t>(n));
+  dtype_traits(v.type).dequantize(v.data, out.data(), n);
+  return out;
+}
+
+void read_llama_like_spec(const GgufFile& f, ModelSpec& s) {
+  const std::string a = s.arch + ".";
+  s.n_embd = key_int(f, a + "embedding_length", 0, true);
+  s.n_layer = key_int(f, a + "block_count", 0, true);
+  s.n_head = key_int(f, a + "attention.head_count", 0, true);
+  s.n_head_kv = key_int(f, a + "attention.head_count_kv", s.n_head, false);
+  s.n_ff = key_int(f, a + "feed_forward_length", 0, true);
+  s.n_ctx_train = key_int(f, a + "context_length", 2048, false);
+  if (s.n_embd <= 0 || s.n_layer <= 0 || s.n_head <= 0 || s.n_head_kv <= 0 || s.n_ff <= 0) {
+    fail(f.path(), ": model sizes in '", a, "*' must be positive");
+  }
+  if (s.n_head % s.n_head_kv != 0) {
+    fail(f.path(), ": '", a, "attention.head_count' (", s.n_head, ") is not a multiple of head_count_kv (", s.n_head_kv, ")");
+  }
+  s.head_dim = key_int(f, a + "attention.key_length", s.n_embd / s.n_head, false);
+  s.rope_dim = key_int(f, a + "rope.dimension_count", s.head_dim, false);
+  if (s.rope_dim > s.head_dim || s.rope_dim % 2 != 0) fail(f.path(), ": '", a, "rope.dimension_count' must be even and at most the head size");
+  s.norm_eps = static_cast<float>(f.get_f64_or(a + "attention.layer_norm_rms_epsilon", 1e-5));
+  s.rope_base = static_cast<float>(f.get_f64_or(a + "rope.freq_base", 10000.0));
+  const std::string scaling = f.get_string_or(a + "rope.scaling.type", "none");
+  if (scaling == "linear") {
+    const double factor = f.get_f64_or(a + "rope.scaling.factor", 1.0);
+    if (factor <= 0) fail(f.path(), ": '", a, "rope.scaling.factor' must be positive");
+    s.rope_freq_scale = static_cast<float>(1.0 / factor);
+  } else if (scaling != "none" && scaling != "llama3") {
+    // llama3 scaling arrives as rope_freqs.weight; YaRN is not implemented yet.
+    fail(f.path(), ": '", a, "rope.scaling.type' '", scaling, "' is not supported yet");
+  }
+}
+
+void bind_llama_like(Model& m, ModelSpec& s, bool qkv_bias) {
+  const GgufTensorInfo* embd = m.file().find_tensor("token_embd.weight");
+  if (embd == nullptr) fail(m.file().path(), ": missing tensor 'token_embd.weight'");
+  const int64_t n_vocab = embd->dims.size() > 1 ? embd->dims[1] : 0;
+  s.n_vocab = n_vocab;
+  m.token_embd = m.matrix("token_embd.weight", s.n_embd, n_vocab);
+  m.output_norm = m.vector("output_norm.weight", s.n_embd);
+  if (m.has("output.weight")) {
+    m.output = m.matrix("output.weight", s.n_embd, n_vocab);
+  } else {
+    s.tied_output = true;
+    m.output = m.token_embd;
+  }
+  if (m.has("rope_freqs.weight")) m.rope_freq_factors = m.vector("rope_freqs.weight", s.rope_dim / 2);
+  m.layers.resize(static_cast<size_t>(s.n_layer));
+  for (int64_t i = 0; i < s.n_layer; ++i) {
+    const std::string p = "blk." + std::to_string(i) + ".";
+    LayerWeights& l = m.layers[static_cast<size_t>(i)];
+    l.attn_norm = m.vector(p + "attn_norm.weight", s.n_embd);
+    l.wq = m.matrix(p + "attn_q.weight", s.n_embd, s.q_dim());
+    l.wk = m.matrix(p + "attn_k.weight", s.n_embd, s.kv_dim());
+    l.wv = m.matrix(p + "attn_v.weight", s.n_embd, s.kv_dim());
+    l.wo = m.matrix(p + "attn_output.weight", s.q_dim(), s.n_embd);
+    if (qkv_bias) {
+      l.bq = m.vector(p + "attn_q.bias", s.q_dim());
+      l.bk = m.vector(p + "attn_k.bias", s.kv_dim());
+      l.bv = m.vector(p + "attn_v.bias", s.kv_dim());
+    }
+    l.ffn_norm = m.vector(p + "ffn_norm.weight", s.n_embd);
+    l.w_gate = m.matrix(p + "ffn_gate.weight", s.n_embd, s.n_ff);
+    l.w_up = m.matrix(p + "ffn_up.weight", s.n_embd, s.n_ff);
+    l.w_down = m.matrix(p + "ffn_down.weight", s.n_ff, s.n_embd);
+  }
+}
+
+}  // namespace nomoat

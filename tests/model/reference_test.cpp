@@ -1,0 +1,125 @@
+// nomoat's forward pass against an independent NumPy implementation
+// (tests/reference/llama_ref.py) on random-weight models nomoat writes, and
+// its dequantizers against the NumPy ones (tests/reference/dequant_check.py).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "model/forward.h"
+#include "support/test_data.h"
+
+namespace nomoat {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<float> read_f32(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::vector<char> bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  std::vector<float> out(bytes.size() / 4);
+  std::memcpy(out.data(), bytes.data(), out.size() * 4);
+  return out;
+}
+
+bool have_numpy() {
+  std::string out;
+  return fs::exists("/usr/bin/python3") && testing::run_command("/usr/bin/python3 -c 'import numpy'", &out) == 0;
+}
+
+std::string reference_script(const std::string& name) { return std::string(NOMOAT_SOURCE_DIR) + "/tests/reference/" + name; }
+
+void gen_model(const fs::path& out, const std::string& args) {
+  std::string log;
+  ASSERT_EQ(testing::run_command(testing::nomoat_binary() + " gen-model -q " + args + " -o " + out.string(), &log), 0) << log;
+}
+
+// nomoat's logits for every position of `tokens`, in one batch.
+std::vector<float> nomoat_logits(const std::string& path, const std::vector<TokenId>& tokens, DType kv_type) {
+  const auto model = Model::load(path);
+  KvCache cache(model->spec(), 64, 1, kv_type);
+  std::vector<BatchEntry> batch;
+  for (size_t i = 0; i < tokens.size(); ++i) batch.push_back({0, static_cast<int64_t>(i), tokens[i], true});
+  return forward(*model, cache, batch, 2);
+}
+
+struct Case {
+  const char* name;
+  const char* args;
+  DType kv;
+  double tolerance;  // max |diff| / max |logit|
+};
+
+TEST(ModelReference, LogitsMatchNumpyAtEveryPosition) {
+  if (!have_numpy()) GTEST_SKIP() << "/usr/bin/python3 with numpy not installed (scripts/setup.sh installs python3-numpy)";
+  const fs::path dir = testing::scratch_dir("model_reference");
+  const std::vector<TokenId> tokens = {1, 300, 17, 45, 280, 3, 3, 511, 100, 42, 7, 260};
+  std::string ids;
+  for (TokenId t : tokens) ids += (ids.empty() ? "" : ",") + std::to_string(t);
+  // F32 and F16 weights against the reference; quantized weights against the
+  // reference run on the same dequantized weights (it reads the same file).
+  const Case cases[] = {
+      {"f32_gqa", "--type f32 --n-embd 64 --n-head 8 --n-head-kv 2 --n-ff 96 --n-layer 3 --n-vocab 512", DType::F32, 1e-3},
+      {"f16_tied", "--type f16 --tied --n-embd 64 --n-head 4 --n-layer 2 --n-vocab 512", DType::F32, 1e-3},
+      {"q8_0", "--type q8_0 --n-embd 128 --n-head 4 --n-head-kv 1 --n-ff 256 --n-vocab 512", DType::F32, 1e-3},
+      {"q4_k", "--type q4_k --n-embd 256 --n-head 4 --n-ff 512 --n-layer 1 --n-vocab 512", DType::F32, 1e-3},
+      // A half-precision KV cache rounds keys, values, queries and weights to
+      // fp16 (relative error 2^-11 each): allow 3e-3.
+      {"f32_f16cache", "--type f32 --n-embd 64 --n-head 8 --n-head-kv 4 --n-layer 2 --n-vocab 512", DType::F16, 3e-3},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const fs::path model = dir / (std::string(c.name) + ".gguf");
+    gen_model(model, c.args);
+    std::string log;
+    const fs::path ref_out = dir / (std::string(c.name) + ".f32");
+    ASSERT_EQ(testing::run_command("/usr/bin/python3 " + reference_script("llama_ref.py") + " " + model.string() + " --tokens " + ids +
+                                       " --out " + ref_out.string(),
+                                   &log),
+              0)
+        << log;
+    const std::vector<float> ref = read_f32(ref_out);
+    const std::vector<float> ours = nomoat_logits(model.string(), tokens, c.kv);
+    ASSERT_EQ(ref.size(), ours.size());
+    double max_abs = 0, max_diff = 0;
+    for (size_t i = 0; i < ref.size(); ++i) {
+      max_abs = std::max(max_abs, std::abs(static_cast<double>(ref[i])));
+      max_diff = std::max(max_diff, std::abs(static_cast<double>(ref[i]) - ours[i]));
+    }
+    std::printf("%-14s max |logit| %.4f, max |diff| %.3g (%.3g relative, bound %.0e)\n", c.name, max_abs, max_diff, max_diff / max_abs, c.tolerance);
+    EXPECT_LE(max_diff, c.tolerance * max_abs);
+  }
+}
+
+TEST(ModelReference, DequantizationMatchesNumpy) {
+  if (!have_numpy()) GTEST_SKIP() << "/usr/bin/python3 with numpy not installed";
+  const fs::path dir = testing::scratch_dir("dequant_reference");
+  for (const char* type : {"f16", "bf16", "q4_0", "q4_1", "q5_0", "q5_1", "q8_0", "q2_k", "q3_k", "q4_k", "q5_k", "q6_k"}) {
+    SCOPED_TRACE(type);
+    const fs::path model = dir / (std::string(type) + ".gguf");
+    gen_model(model, std::string("--type ") + type + " --n-embd 256 --n-ff 512 --n-layer 1 --n-head 2 --n-vocab 300");
+    const fs::path out = dir / type;
+    fs::create_directories(out);
+    std::string log;
+    ASSERT_EQ(testing::run_command("/usr/bin/python3 " + reference_script("dequant_check.py") + " " + model.string() + " " + out.string(), &log), 0)
+        << log;
+    const GgufFile f = GgufFile::open(model.string());
+    for (const auto& t : f.tensors()) {
+      const std::vector<float> ref = read_f32(out / (t.name + ".f32"));
+      ASSERT_EQ(ref.size(), static_cast<size_t>(t.n_elements)) << t.name;
+      std::vector<float> ours(ref.size());
+      dtype_traits(t.type).dequantize(t.data, ours.data(), t.n_elements);
+      size_t bad = 0;
+      for (size_t i = 0; i < ref.size(); ++i) {
+        // One ulp of slack: the reference may round a multiply-add differently.
+        if (std::abs(ref[i] - ours[i]) > 2e-7f * std::max(1.0f, std::abs(ref[i]))) ++bad;
+      }
+      EXPECT_EQ(bad, 0u) << t.name << " (" << dtype_traits(t.type).name << ")";
+    }
+  }
+}
+
+}  // namespace
+}  // namespace nomoat
