@@ -12,6 +12,10 @@ PACKAGES=(
   python3-numpy                                  # reference checks written in Python
 )
 
+# The tokenizer tests compare against a JavaScript reference from npm; use the
+# machine's Node.js when it has one, else Debian's.
+if ! command -v npm >/dev/null 2>&1; then PACKAGES+=(nodejs npm); fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
