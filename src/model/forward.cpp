@@ -54,7 +54,7 @@ std::vector<float> forward(const Model& model, KvCache& cache, std::span<const B
   const int64_t group = s.n_head / s.n_head_kv;
   const float* freq_factors = model.rope_freq_factors.empty() ? nullptr : model.rope_freq_factors.data();
   const bool neox = s.rope_style == RopeStyle::kNeox;
-  std::vector<float> cache_k, cache_v, scores, q_rounded(static_cast<size_t>(D));
+  std::vector<float> cache_k, cache_v, scores, acc16, q_rounded(static_cast<size_t>(D));
   const bool f16_cache = cache.type() == DType::F16;
 
   for (int64_t il = 0; il < s.n_layer; ++il) {
@@ -102,11 +102,32 @@ std::vector<float> forward(const Model& model, KvCache& cache, std::span<const B
             for (int64_t d = 0; d < D; ++d) dot += static_cast<double>(qh[d]) * kp[d];
             scores[static_cast<size_t>(p)] = softcap(static_cast<float>(dot) * scale, s.attn_logit_softcap);
           }
-          kernels::softmax(scores.data(), n);
-          if (f16_cache) {
-            for (float& w : scores) w = round_f16(w);
-          }
           float* out = &attn[static_cast<size_t>(t * Q + hh * D)];
+          if (f16_cache) {
+            // Half-precision cache: online softmax with the weighted sum of
+            // values kept in fp16, rounded after every update, as fp16
+            // flash-attention kernels (other engines' CPU default) compute it.
+            float running_max = -INFINITY, sum = 0.0f;
+            acc16.assign(static_cast<size_t>(D), 0.0f);
+            for (int64_t p = 0; p < n; ++p) {
+              const float sc = scores[static_cast<size_t>(p)];
+              float old_scale = 1.0f, weight = 1.0f;
+              if (sc > running_max) {
+                old_scale = std::exp(running_max - sc);
+                running_max = sc;
+                for (float& a : acc16) a = round_f16(a * old_scale);
+              } else {
+                weight = std::exp(sc - running_max);
+              }
+              const float* vp = &cache_v[static_cast<size_t>(p * KV + kvh * D)];
+              for (int64_t d = 0; d < D; ++d) acc16[static_cast<size_t>(d)] = round_f16(std::fma(vp[d], weight, acc16[static_cast<size_t>(d)]));
+              sum = sum * old_scale + weight;
+            }
+            const float inv_sum = 1.0f / sum;
+            for (int64_t d = 0; d < D; ++d) out[d] = acc16[static_cast<size_t>(d)] * inv_sum;
+            continue;
+          }
+          kernels::softmax(scores.data(), n);
           std::fill(out, out + D, 0.0f);
           for (int64_t p = 0; p < n; ++p) {
             const float w = scores[static_cast<size_t>(p)];
