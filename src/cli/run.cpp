@@ -80,6 +80,7 @@ void add_run(CLI::App& app, Action& action) {
   cmd->add_option("-s,--seed", o->gen.sampling.seed, "Random seed")->default_val(0);
   cmd->add_option("--stop", o->gen.stop, "Stop before this string (repeatable)");
   cmd->add_option("--cache-type", o->cache_type, "KV cache type: f16, f32, q8_0")->default_val("f16");
+  cmd->add_flag("--allow-long-context", o->gen.allow_long_context, "Allow -c beyond the model's trained context (with a warning)");
   cmd->add_flag("--echo", o->echo, "Print the prompt before the continuation");
   cmd->add_flag("--no-bos", o->no_bos, "Do not add BOS to the prompt");
   cmd->add_flag("-v,--verbose", o->verbose, "Print memory use with the timings");
@@ -93,7 +94,13 @@ void add_run(CLI::App& app, Action& action) {
         prompt.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
       }
       o->gen.kv_type = kv_type_from(o->cache_type);
+      o->gen.sampling.validate();
+      if (o->gen.threads <= 0) fail("--threads must be positive");
       const Loaded l = load(o->model);
+      if (o->gen.n_ctx > l.model->spec().n_ctx_train && o->gen.allow_long_context) {
+        std::fprintf(stderr, "run: warning: context %lld is longer than the %lld tokens the model was trained on\n",
+                     static_cast<long long>(o->gen.n_ctx), static_cast<long long>(l.model->spec().n_ctx_train));
+      }
       EncodeOptions enc;
       enc.add_special = !o->no_bos;
       std::vector<TokenId> ids = l.tokenizer->encode(prompt, enc);

@@ -42,7 +42,14 @@ const char* stop_reason_name(StopReason r) {
 GenerateResult generate(const Model& model, const Tokenizer& tokenizer, const std::vector<TokenId>& prompt,
                         const GenerateOptions& o, const std::function<void(const std::string&)>& on_text) {
   if (prompt.empty()) fail("the prompt is empty (no tokens to start from)");
+  if (o.n_ctx < 0) fail("the context size must be positive (0: the model's ", model.spec().n_ctx_train, ")");
+  if (o.n_batch <= 0) fail("the batch size must be positive");
+  if (o.n_predict < -1) fail("the number of tokens to predict must be >= -1 (-1: until end of text)");
   const int64_t n_ctx = o.n_ctx > 0 ? o.n_ctx : model.spec().n_ctx_train;
+  if (n_ctx > model.spec().n_ctx_train && !o.allow_long_context) {
+    fail("context ", n_ctx, " is longer than the ", model.spec().n_ctx_train,
+         " tokens the model was trained on; quality degrades past it (allow with --allow-long-context)");
+  }
   if (static_cast<int64_t>(prompt.size()) >= n_ctx) {
     fail("the prompt has ", prompt.size(), " tokens, which does not fit the context of ", n_ctx, " (raise -c)");
   }

@@ -16,6 +16,7 @@ namespace nomoat {
 struct GenerateOptions {
   int64_t n_predict = 128;  // < 0: until a stop condition or the context is full
   int64_t n_ctx = 0;        // 0: the model's training context
+  bool allow_long_context = false;  // permit n_ctx beyond the trained length
   int64_t n_batch = 512;    // prompt tokens per forward pass
   DType kv_type = DType::F16;
   int threads = 1;

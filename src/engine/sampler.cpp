@@ -4,6 +4,8 @@
 #include <cmath>
 #include <unordered_map>
 
+#include "base/error.h"
+
 namespace nomoat {
 namespace {
 
@@ -27,7 +29,21 @@ void sort_by_logit(std::vector<C>& c) {
 
 }  // namespace
 
-Sampler::Sampler(const SamplerParams& params) : params_(params), rng_(params.seed) {}
+void SamplerParams::validate() const {
+  auto check = [](bool ok, const char* what) {
+    if (!ok) fail(what);
+  };
+  check(std::isfinite(temperature) && temperature >= 0, "temperature must be >= 0 (0 is greedy)");
+  check(top_k >= 0, "top-k must be >= 0 (0 turns it off)");
+  check(top_p > 0 && top_p <= 1, "top-p must be in (0, 1] (1 turns it off)");
+  check(min_p >= 0 && min_p <= 1, "min-p must be in [0, 1] (0 turns it off)");
+  check(typical_p > 0 && typical_p <= 1, "typical-p must be in (0, 1] (1 turns it off)");
+  check(std::isfinite(repeat_penalty) && repeat_penalty > 0, "repeat penalty must be > 0 (1 turns it off)");
+  check(repeat_last_n >= 0, "repeat-last-n must be >= 0");
+  check(std::isfinite(presence_penalty) && std::isfinite(frequency_penalty), "presence and frequency penalties must be finite");
+}
+
+Sampler::Sampler(const SamplerParams& params) : params_(params), rng_(params.seed) { params_.validate(); }
 
 double Sampler::uniform() { return static_cast<double>(rng_() >> 11) * (1.0 / 9007199254740992.0); }
 

@@ -22,6 +22,9 @@ struct SamplerParams {
   float presence_penalty = 0.0f;
   float frequency_penalty = 0.0f;
   uint64_t seed = 0;
+
+  // Throws Error naming the first parameter outside its range.
+  void validate() const;
 };
 
 class Sampler {

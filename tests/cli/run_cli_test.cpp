@@ -1,6 +1,7 @@
 // `nomoat run` and `nomoat perplexity` as a user runs them.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -60,6 +61,21 @@ TEST(CliRun, Errors) {
   EXPECT_NE(out.find("does not fit the context of 2"), std::string::npos) << out;
   EXPECT_EQ(run_command(nomoat_binary() + " run " + stories() + " -p x --cache-type q4_0", &out), 1);
   EXPECT_NE(out.find("--cache-type"), std::string::npos) << out;
+  const std::pair<const char*, const char*> bad_params[] = {
+      {"--temp -1", "temperature"}, {"--top-p 0", "top-p"},          {"--top-k -3", "top-k"},
+      {"--min-p -0.5", "min-p"},    {"--typical 0", "typical-p"},    {"--repeat-penalty 0", "repeat penalty"},
+      {"-n -5", "predict"},         {"-b 0", "batch size"},          {"-t 0", "--threads"},
+  };
+  for (const auto& [flag, word] : bad_params) {
+    EXPECT_EQ(run_command(nomoat_binary() + " run " + stories() + " -p Once " + flag, &out), 1) << flag;
+    EXPECT_NE(out.find(word), std::string::npos) << flag << ": " << out;
+    EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
+  }
+  // Beyond the trained context (128): refused, or allowed with a warning.
+  EXPECT_EQ(run_command(nomoat_binary() + " run " + stories() + " -p Once -n 2 -c 256", &out), 1);
+  EXPECT_NE(out.find("--allow-long-context"), std::string::npos) << out;
+  EXPECT_EQ(run_command(nomoat_binary() + " run " + stories() + " -p Once -n 2 -c 256 --allow-long-context", &out), 0) << out;
+  EXPECT_NE(out.find("warning: context 256"), std::string::npos) << out;
 }
 
 TEST(CliPerplexity, StoriesText) {
