@@ -30,6 +30,7 @@ demo: setup
 	@$(MAKE) --no-print-directory build
 	$(BUILD)/nomoat gen-model -o $(BUILD)/demo-q4_k.gguf --type q4_k --n-embd 512 --n-ff 1536 --n-layer 4 --n-head 8 --n-head-kv 4 --n-vocab 4096
 	$(BUILD)/nomoat info $(BUILD)/demo-q4_k.gguf
+	@echo "(random weights: the text below is noise; it shows the whole path runs)"
 	$(BUILD)/nomoat run $(BUILD)/demo-q4_k.gguf -p "Hello" -n 16 --seed 1 -v
 
 bench: setup

@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "base/error.h"
+#include "base/utf8.h"
 
 namespace nomoat {
 namespace {
@@ -230,7 +231,8 @@ std::string Tokenizer::StreamDecoder::push(TokenId id) {
   if (!piece.empty() || !tokenizer_.vocab().is_control(id)) first_ = false;
   pending_ += piece;
   const size_t cut = incomplete_tail(pending_);
-  std::string ready = pending_.substr(0, cut);
+  // Bytes that can no longer become valid UTF-8 are shown as U+FFFD.
+  std::string ready = sanitize_utf8(pending_.substr(0, cut));
   pending_.erase(0, cut);
   return ready;
 }

@@ -48,7 +48,8 @@ class Tokenizer {
   std::string token_bytes(TokenId id) const;
 
   // Incremental decoding for streaming: returns only complete UTF-8, holding
-  // back a partial multi-byte sequence until the next token completes it.
+  // back a partial multi-byte sequence until the next token completes it;
+  // bytes that cannot form valid UTF-8 come out as U+FFFD.
   class StreamDecoder {
    public:
     // `at_start`: the text begins here, so a SentencePiece vocabulary's

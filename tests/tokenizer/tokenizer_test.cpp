@@ -143,3 +143,20 @@ TEST(Tokenizer, Phi3AddedTokensStripFollowingSpace) {
 
 }  // namespace
 }  // namespace nomoat
+
+namespace nomoat {
+namespace {
+
+TEST(Tokenizer, StreamDecoderReplacesBytesThatCannotBeUtf8) {
+  NOMOAT_REQUIRE_SHARED_DATA();
+  const Tokenizer tok = llama_spm();
+  Tokenizer::StreamDecoder stream(tok);
+  // <0xF0> then "Hello": the lead byte can never complete.
+  EXPECT_EQ(stream.push(243), "");
+  EXPECT_EQ(stream.push(15043), "\xEF\xBF\xBD Hello");
+  // decode() keeps raw bytes so that decode(encode(x)) == x for any bytes.
+  EXPECT_EQ(tok.decode({243, 15043}), "\xF0 Hello");
+}
+
+}  // namespace
+}  // namespace nomoat
