@@ -32,4 +32,18 @@ inline void store_le32(uint32_t v, uint8_t* p) {
   for (int k = 0; k < 4; ++k) p[k] = static_cast<uint8_t>(v >> (8 * k));
 }
 
+// The value of largest magnitude, sign kept (the first on ties): formats map
+// it onto their most negative level, which has no positive twin.
+inline float signed_peak(const float* x, int n) {
+  float peak = 0, peak_abs = 0;
+  for (int i = 0; i < n; ++i) {
+    const float a = x[i] < 0 ? -x[i] : x[i];
+    if (a > peak_abs) {
+      peak_abs = a;
+      peak = x[i];
+    }
+  }
+  return peak;
+}
+
 }  // namespace nomoat::quant

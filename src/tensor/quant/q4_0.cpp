@@ -30,14 +30,7 @@ void quantize_q4_0(const float* src, void* dst, int64_t n) {
     const float* x = src + b * kQK;
     // The largest-magnitude value maps exactly onto level 0 (-8 * d), which
     // uses the extra negative level of the asymmetric range -8..7.
-    float peak = 0;
-    float peak_abs = 0;
-    for (int i = 0; i < kQK; ++i) {
-      if (std::fabs(x[i]) > peak_abs) {
-        peak_abs = std::fabs(x[i]);
-        peak = x[i];
-      }
-    }
+    const float peak = signed_peak(x, kQK);
     const float d = peak / -8;
     const float inv_d = safe_inverse(d);
     blocks[b].d = f32_to_fp16(d);

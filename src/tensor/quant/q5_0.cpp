@@ -34,14 +34,7 @@ void quantize_q5_0(const float* src, void* dst, int64_t n) {
   for (int64_t b = 0; b < nb; ++b) {
     const float* x = src + b * kQK;
     // As Q4_0: the largest-magnitude value maps onto the extra level -16.
-    float peak = 0;
-    float peak_abs = 0;
-    for (int i = 0; i < kQK; ++i) {
-      if (std::fabs(x[i]) > peak_abs) {
-        peak_abs = std::fabs(x[i]);
-        peak = x[i];
-      }
-    }
+    const float peak = signed_peak(x, kQK);
     const float d = peak / -16;
     const float inv_d = safe_inverse(d);
     blocks[b].d = f32_to_fp16(d);

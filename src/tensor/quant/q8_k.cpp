@@ -28,16 +28,9 @@ void quantize_q8_k(const float* src, void* dst, int64_t n) {
   for (int64_t b = 0; b < nb; ++b) {
     const float* x = src + b * kQK_K;
     BlockQ8_K& blk = blocks[b];
-    float peak = 0;
-    float peak_abs = 0;
-    for (int i = 0; i < kQK_K; ++i) {
-      if (std::fabs(x[i]) > peak_abs) {
-        peak_abs = std::fabs(x[i]);
-        peak = x[i];
-      }
-    }
+    const float peak = signed_peak(x, kQK_K);
     // The peak maps onto -127 (not -128) so every level also fits negated.
-    const float inv_d = peak_abs != 0 ? -127.0f / peak : 0.0f;
+    const float inv_d = peak != 0 ? -127.0f / peak : 0.0f;
     if (!std::isfinite(inv_d) || inv_d == 0) {  // all zero, or too small to scale
       std::memset(&blk, 0, sizeof blk);
       continue;
