@@ -22,7 +22,7 @@ void add_gen_model(CLI::App& app, Action& action) {
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("-o,--output", o->out, "Output GGUF file")->required();
-  cmd->add_option("--arch", o->model.arch, "Architecture")->default_val("llama");
+  cmd->add_option("--arch", o->model.arch, std::string("Architecture: ") + random_model_architectures())->default_val("llama");
   cmd->add_option("--n-embd", o->model.n_embd, "Embedding size")->default_val(256);
   cmd->add_option("--n-layer", o->model.n_layer, "Number of layers")->default_val(2);
   cmd->add_option("--n-head", o->model.n_head, "Attention heads")->default_val(4);
@@ -32,6 +32,8 @@ void add_gen_model(CLI::App& app, Action& action) {
   cmd->add_option("--ctx", o->model.n_ctx, "Context length recorded in the metadata")->default_val(2048);
   cmd->add_option("--type", o->type, "Weight type: f32 f16 bf16 q4_0 q4_1 q5_0 q5_1 q8_0 q2_k q3_k q4_k q5_k q6_k q8_k")
       ->default_val("f16");
+  cmd->add_option("--n-expert", o->model.n_expert, "Mixture of experts (llama, qwen3moe): number of experts; --n-ff is each expert's width");
+  cmd->add_option("--n-expert-used", o->model.n_expert_used, "Experts used per token (default: 2)");
   cmd->add_flag("--tied", o->model.tied, "Share the embedding as output matrix (no output.weight)");
   cmd->add_option("--vocab-from", o->model.vocab_from, "Copy tokenizer metadata from this GGUF");
   cmd->add_option("--seed", o->model.seed, "Random seed")->default_val(42);

@@ -1,6 +1,8 @@
-// Llama 1/2/3.x, Mistral 7B, TinyLlama and other "llama" GGUF files:
-// RMSNorm, adjacent-pair RoPE (GGUF converters permute Q/K for it), GQA,
-// SwiGLU, optional tied output and Llama 3.1 rope_freqs factors.
+// Llama 1/2/3.x, Mistral 7B, TinyLlama, Mixtral and other "llama" GGUF
+// files: RMSNorm, adjacent-pair RoPE (GGUF converters permute Q/K for it),
+// GQA, SwiGLU, optional tied output and Llama 3.1 rope_freqs factors. With
+// `llama.expert_count` the feed-forward is a mixture of experts (Mixtral):
+// softmax over the router logits, the top k, renormalised to sum to 1.
 #include "model/model.h"
 
 namespace nomoat {
@@ -12,7 +14,7 @@ extern const Architecture kArchLlama = {
       spec.rope_style = RopeStyle::kNorm;
       spec.activation = FfnActivation::kSiluGlu;
     },
-    [](Model& model, ModelSpec& spec) { bind_llama_like(model, spec, /*qkv_bias=*/false); },
+    [](Model& model, ModelSpec& spec) { bind_llama_like(model, spec, {}); },
 };
 
 }  // namespace nomoat

@@ -7,6 +7,7 @@
 #include "base/error.h"
 #include "base/fp16.h"
 #include "kernels/ops.h"
+#include "model/forward_ffn.h"
 
 namespace nomoat {
 namespace {
@@ -24,6 +25,22 @@ float round_f16(float x) { return fp16_to_f32(f32_to_fp16(x)); }
 
 float softcap(float x, float cap) { return cap > 0 ? cap * std::tanh(x / cap) : x; }
 
+// RMSNorm of each of n rows of `width` values, in place (empty weight: no-op).
+void norm_rows(float* rows, int64_t n, int64_t width, const std::vector<float>& weight, float eps) {
+  if (weight.empty()) return;
+  for (int64_t r = 0; r < n; ++r) kernels::rms_norm(rows + r * width, weight.data(), width, eps, rows + r * width);
+}
+
+// Splits a fused projection's T rows of [q; k; v] into q, k and v.
+void split_qkv(const std::vector<float>& qkv, int64_t T, int64_t Q, int64_t KV, float* q, float* k, float* v) {
+  for (int64_t t = 0; t < T; ++t) {
+    const float* row = &qkv[static_cast<size_t>(t * (Q + 2 * KV))];
+    std::copy_n(row, Q, q + t * Q);
+    std::copy_n(row + Q, KV, k + t * KV);
+    std::copy_n(row + Q + KV, KV, v + t * KV);
+  }
+}
+
 }  // namespace
 
 std::vector<float> forward(const Model& model, KvCache& cache, std::span<const BatchEntry> batch, int threads) {
@@ -37,8 +54,7 @@ std::vector<float> forward(const Model& model, KvCache& cache, std::span<const B
   const int64_t E = s.n_embd, Q = s.q_dim(), KV = s.kv_dim(), D = s.head_dim;
   std::vector<float> x(static_cast<size_t>(T * E)), h(x.size()), o(x.size());
   std::vector<float> q(static_cast<size_t>(T * Q)), attn(q.size());
-  std::vector<float> k(static_cast<size_t>(T * KV)), v(k.size());
-  std::vector<float> gate(static_cast<size_t>(T * s.n_ff)), up(gate.size());
+  std::vector<float> k(static_cast<size_t>(T * KV)), v(k.size()), qkv;
 
   for (int64_t t = 0; t < T; ++t) {
     kernels::dequantize_row(model.token_embd, batch[static_cast<size_t>(t)].token, &x[static_cast<size_t>(t * E)]);
@@ -60,19 +76,31 @@ std::vector<float> forward(const Model& model, KvCache& cache, std::span<const B
   for (int64_t il = 0; il < s.n_layer; ++il) {
     const LayerWeights& L = model.layers[static_cast<size_t>(il)];
     for (int64_t t = 0; t < T; ++t) kernels::rms_norm(&x[static_cast<size_t>(t * E)], L.attn_norm.data(), E, s.norm_eps, &h[static_cast<size_t>(t * E)]);
-    kernels::matmul(L.wq, h.data(), T, q.data(), threads);
-    kernels::matmul(L.wk, h.data(), T, k.data(), threads);
-    kernels::matmul(L.wv, h.data(), T, v.data(), threads);
+    if (!L.wqkv.empty()) {
+      qkv.resize(static_cast<size_t>(T * (Q + 2 * KV)));
+      kernels::matmul(L.wqkv, h.data(), T, qkv.data(), threads);
+      split_qkv(qkv, T, Q, KV, q.data(), k.data(), v.data());
+    } else {
+      kernels::matmul(L.wq, h.data(), T, q.data(), threads);
+      kernels::matmul(L.wk, h.data(), T, k.data(), threads);
+      kernels::matmul(L.wv, h.data(), T, v.data(), threads);
+    }
     add_bias(q.data(), T, L.bq);
     add_bias(k.data(), T, L.bk);
     add_bias(v.data(), T, L.bv);
+    // Per-head q/k norms (Qwen3, Gemma 3) come before RoPE.
+    norm_rows(q.data(), T * s.n_head, D, L.q_norm, s.norm_eps);
+    norm_rows(k.data(), T * s.n_head_kv, D, L.k_norm, s.norm_eps);
+    const bool local = s.is_local_layer(il);
+    const float rope_base = local ? s.rope_base_local : s.rope_base;
+    const float rope_scale = local ? s.rope_freq_scale_local : s.rope_freq_scale;
     for (int64_t t = 0; t < T; ++t) {
       const BatchEntry& e = batch[static_cast<size_t>(t)];
       for (int64_t hh = 0; hh < s.n_head; ++hh) {
-        kernels::rope(&q[static_cast<size_t>(t * Q + hh * D)], D, s.rope_dim, e.pos, s.rope_base, s.rope_freq_scale, freq_factors, neox);
+        kernels::rope(&q[static_cast<size_t>(t * Q + hh * D)], D, s.rope_dim, e.pos, rope_base, rope_scale, freq_factors, neox);
       }
       for (int64_t hh = 0; hh < s.n_head_kv; ++hh) {
-        kernels::rope(&k[static_cast<size_t>(t * KV + hh * D)], D, s.rope_dim, e.pos, s.rope_base, s.rope_freq_scale, freq_factors, neox);
+        kernels::rope(&k[static_cast<size_t>(t * KV + hh * D)], D, s.rope_dim, e.pos, rope_base, rope_scale, freq_factors, neox);
       }
       cache.store(il, e.seq, e.pos, &k[static_cast<size_t>(t * KV)], &v[static_cast<size_t>(t * KV)]);
     }
@@ -84,7 +112,10 @@ std::vector<float> forward(const Model& model, KvCache& cache, std::span<const B
       for (int64_t t = 0; t < T; ++t) {
         const BatchEntry& e = batch[static_cast<size_t>(t)];
         if (e.seq != seq) continue;
-        const int64_t n = e.pos + 1;
+        // A local layer sees positions [pos - window + 1, pos]; scores and
+        // the cache rows are indexed from `first` on.
+        const int64_t first = local ? std::max<int64_t>(0, e.pos - s.sliding_window + 1) : 0;
+        const int64_t n = e.pos + 1 - first;
         scores.resize(static_cast<size_t>(n));
         for (int64_t hh = 0; hh < s.n_head; ++hh) {
           const float* qh = &q[static_cast<size_t>(t * Q + hh * D)];
@@ -97,7 +128,7 @@ std::vector<float> forward(const Model& model, KvCache& cache, std::span<const B
           }
           const int64_t kvh = hh / group;
           for (int64_t p = 0; p < n; ++p) {
-            const float* kp = &cache_k[static_cast<size_t>(p * KV + kvh * D)];
+            const float* kp = &cache_k[static_cast<size_t>((first + p) * KV + kvh * D)];
             double dot = 0.0;
             for (int64_t d = 0; d < D; ++d) dot += static_cast<double>(qh[d]) * kp[d];
             scores[static_cast<size_t>(p)] = softcap(static_cast<float>(dot) * scale, s.attn_logit_softcap);
@@ -119,7 +150,7 @@ std::vector<float> forward(const Model& model, KvCache& cache, std::span<const B
               } else {
                 weight = std::exp(sc - running_max);
               }
-              const float* vp = &cache_v[static_cast<size_t>(p * KV + kvh * D)];
+              const float* vp = &cache_v[static_cast<size_t>((first + p) * KV + kvh * D)];
               for (int64_t d = 0; d < D; ++d) acc16[static_cast<size_t>(d)] = round_f16(std::fma(vp[d], weight, acc16[static_cast<size_t>(d)]));
               sum = sum * old_scale + weight;
             }
@@ -131,21 +162,19 @@ std::vector<float> forward(const Model& model, KvCache& cache, std::span<const B
           std::fill(out, out + D, 0.0f);
           for (int64_t p = 0; p < n; ++p) {
             const float w = scores[static_cast<size_t>(p)];
-            const float* vp = &cache_v[static_cast<size_t>(p * KV + kvh * D)];
+            const float* vp = &cache_v[static_cast<size_t>((first + p) * KV + kvh * D)];
             for (int64_t d = 0; d < D; ++d) out[d] += w * vp[d];
           }
         }
       }
     }
     kernels::matmul(L.wo, attn.data(), T, o.data(), threads);
+    norm_rows(o.data(), T, E, L.post_attn_norm, s.norm_eps);  // Gemma: each branch's output is normalised too
     for (size_t i = 0; i < x.size(); ++i) x[i] += o[i];
 
     for (int64_t t = 0; t < T; ++t) kernels::rms_norm(&x[static_cast<size_t>(t * E)], L.ffn_norm.data(), E, s.norm_eps, &h[static_cast<size_t>(t * E)]);
-    kernels::matmul(L.w_gate, h.data(), T, gate.data(), threads);
-    kernels::matmul(L.w_up, h.data(), T, up.data(), threads);
-    const bool gelu = s.activation == FfnActivation::kGeluGlu;
-    for (size_t i = 0; i < gate.size(); ++i) gate[i] = (gelu ? kernels::gelu_tanh(gate[i]) : kernels::silu(gate[i])) * up[i];
-    kernels::matmul(L.w_down, gate.data(), T, o.data(), threads);
+    feed_forward(s, L, h.data(), T, o.data(), threads);
+    norm_rows(o.data(), T, E, L.post_ffn_norm, s.norm_eps);
     for (size_t i = 0; i < x.size(); ++i) x[i] += o[i];
   }
 

@@ -5,10 +5,17 @@
 namespace nomoat {
 
 extern const Architecture kArchLlama;
+extern const Architecture kArchQwen2;
+extern const Architecture kArchQwen3;
+extern const Architecture kArchQwen3Moe;
+extern const Architecture kArchPhi3;
+extern const Architecture kArchGemma2;
+extern const Architecture kArchGemma3;
 
 namespace {
 // Every supported architecture: one file each, one line here.
-const Architecture* const kArchitectures[] = {&kArchLlama};
+const Architecture* const kArchitectures[] = {&kArchLlama, &kArchQwen2, &kArchQwen3, &kArchQwen3Moe,
+                                              &kArchPhi3,  &kArchGemma2, &kArchGemma3};
 
 int64_t key_int(const GgufFile& f, const std::string& key, int64_t fallback, bool required) {
   const GgufValue* v = f.find(key);
@@ -73,14 +80,34 @@ std::vector<float> Model::vector(const std::string& name, int64_t n) const {
   return out;
 }
 
+ExpertMatrices Model::experts(const std::string& name, int64_t cols, int64_t rows, int64_t n_expert) const {
+  const GgufTensorInfo* t = file_.find_tensor(name);
+  if (t == nullptr) fail(file_.path(), ": missing tensor '", name, "'");
+  if (t->dims.size() != 3 || t->dims[0] != cols || t->dims[1] != rows || t->dims[2] != n_expert) {
+    fail(file_.path(), ": tensor '", name, "' has shape ", t->shape_string(), ", expected [", cols, ", ", rows, ", ", n_expert, "]");
+  }
+  return ExpertMatrices{matrix(name, cols, rows * n_expert), rows};
+}
+
 void read_llama_like_spec(const GgufFile& f, ModelSpec& s) {
   const std::string a = s.arch + ".";
   s.n_embd = key_int(f, a + "embedding_length", 0, true);
   s.n_layer = key_int(f, a + "block_count", 0, true);
   s.n_head = key_int(f, a + "attention.head_count", 0, true);
   s.n_head_kv = key_int(f, a + "attention.head_count_kv", s.n_head, false);
-  s.n_ff = key_int(f, a + "feed_forward_length", 0, true);
+  s.n_expert = key_int(f, a + "expert_count", 0, false);
+  // A mixture-of-experts file may give only the experts' width.
+  s.n_ff = key_int(f, a + "feed_forward_length", 0, s.n_expert == 0);
   s.n_ctx_train = key_int(f, a + "context_length", 2048, false);
+  if (s.n_expert > 0) {
+    s.n_expert_used = key_int(f, a + "expert_used_count", 0, true);
+    s.n_ff_expert = key_int(f, a + "expert_feed_forward_length", s.n_ff, false);
+    s.expert_weights_norm = f.get_bool_or(a + "expert_weights_norm", true);
+    if (s.n_expert_used <= 0 || s.n_expert_used > s.n_expert || s.n_ff_expert <= 0) {
+      fail(f.path(), ": '", a, "expert_used_count' must be in [1, expert_count] and the experts' feed-forward size positive");
+    }
+    if (s.n_ff <= 0) s.n_ff = s.n_ff_expert;
+  }
   if (s.n_embd <= 0 || s.n_layer <= 0 || s.n_head <= 0 || s.n_head_kv <= 0 || s.n_ff <= 0) {
     fail(f.path(), ": model sizes in '", a, "*' must be positive");
   }
@@ -88,6 +115,9 @@ void read_llama_like_spec(const GgufFile& f, ModelSpec& s) {
     fail(f.path(), ": '", a, "attention.head_count' (", s.n_head, ") is not a multiple of head_count_kv (", s.n_head_kv, ")");
   }
   s.head_dim = key_int(f, a + "attention.key_length", s.n_embd / s.n_head, false);
+  if (key_int(f, a + "attention.value_length", s.head_dim, false) != s.head_dim) {
+    fail(f.path(), ": '", a, "attention.value_length' differs from key_length, which is not supported yet");
+  }
   s.rope_dim = key_int(f, a + "rope.dimension_count", s.head_dim, false);
   if (s.rope_dim > s.head_dim || s.rope_dim % 2 != 0) fail(f.path(), ": '", a, "rope.dimension_count' must be even and at most the head size");
   s.norm_eps = static_cast<float>(f.get_f64_or(a + "attention.layer_norm_rms_epsilon", 1e-5));
@@ -103,7 +133,7 @@ void read_llama_like_spec(const GgufFile& f, ModelSpec& s) {
   }
 }
 
-void bind_llama_like(Model& m, ModelSpec& s, bool qkv_bias) {
+void bind_llama_like(Model& m, ModelSpec& s, const LlamaLikeTensors& with) {
   const GgufTensorInfo* embd = m.file().find_tensor("token_embd.weight");
   if (embd == nullptr) fail(m.file().path(), ": missing tensor 'token_embd.weight'");
   const int64_t n_vocab = embd->dims.size() > 1 ? embd->dims[1] : 0;
@@ -122,18 +152,41 @@ void bind_llama_like(Model& m, ModelSpec& s, bool qkv_bias) {
     const std::string p = "blk." + std::to_string(i) + ".";
     LayerWeights& l = m.layers[static_cast<size_t>(i)];
     l.attn_norm = m.vector(p + "attn_norm.weight", s.n_embd);
-    l.wq = m.matrix(p + "attn_q.weight", s.n_embd, s.q_dim());
-    l.wk = m.matrix(p + "attn_k.weight", s.n_embd, s.kv_dim());
-    l.wv = m.matrix(p + "attn_v.weight", s.n_embd, s.kv_dim());
+    if (m.has(p + "attn_qkv.weight")) {
+      l.wqkv = m.matrix(p + "attn_qkv.weight", s.n_embd, s.q_dim() + 2 * s.kv_dim());
+    } else {
+      l.wq = m.matrix(p + "attn_q.weight", s.n_embd, s.q_dim());
+      l.wk = m.matrix(p + "attn_k.weight", s.n_embd, s.kv_dim());
+      l.wv = m.matrix(p + "attn_v.weight", s.n_embd, s.kv_dim());
+    }
     l.wo = m.matrix(p + "attn_output.weight", s.q_dim(), s.n_embd);
-    if (qkv_bias) {
+    if (with.qkv_bias) {
       l.bq = m.vector(p + "attn_q.bias", s.q_dim());
       l.bk = m.vector(p + "attn_k.bias", s.kv_dim());
       l.bv = m.vector(p + "attn_v.bias", s.kv_dim());
     }
+    if (with.qk_norm) {
+      l.q_norm = m.vector(p + "attn_q_norm.weight", s.head_dim);
+      l.k_norm = m.vector(p + "attn_k_norm.weight", s.head_dim);
+    }
+    if (with.post_norms) {
+      l.post_attn_norm = m.vector(p + "post_attention_norm.weight", s.n_embd);
+      l.post_ffn_norm = m.vector(p + "post_ffw_norm.weight", s.n_embd);
+    }
     l.ffn_norm = m.vector(p + "ffn_norm.weight", s.n_embd);
-    l.w_gate = m.matrix(p + "ffn_gate.weight", s.n_embd, s.n_ff);
-    l.w_up = m.matrix(p + "ffn_up.weight", s.n_embd, s.n_ff);
+    if (s.n_expert > 0) {
+      l.router = m.matrix(p + "ffn_gate_inp.weight", s.n_embd, s.n_expert);
+      l.gate_exps = m.experts(p + "ffn_gate_exps.weight", s.n_embd, s.n_ff_expert, s.n_expert);
+      l.up_exps = m.experts(p + "ffn_up_exps.weight", s.n_embd, s.n_ff_expert, s.n_expert);
+      l.down_exps = m.experts(p + "ffn_down_exps.weight", s.n_ff_expert, s.n_embd, s.n_expert);
+      continue;
+    }
+    if (with.fused_gate_up) {
+      l.w_up = m.matrix(p + "ffn_up.weight", s.n_embd, 2 * s.n_ff);
+    } else {
+      l.w_gate = m.matrix(p + "ffn_gate.weight", s.n_embd, s.n_ff);
+      l.w_up = m.matrix(p + "ffn_up.weight", s.n_embd, s.n_ff);
+    }
     l.w_down = m.matrix(p + "ffn_down.weight", s.n_ff, s.n_embd);
   }
 }

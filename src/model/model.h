@@ -11,12 +11,33 @@
 
 namespace nomoat {
 
+// n_expert matrices of the same shape stored as one 3-D GGUF tensor
+// [cols, rows, n_expert]: expert e is rows [e * rows, (e + 1) * rows).
+struct ExpertMatrices {
+  MatrixView all;
+  int64_t rows_per_expert = 0;
+
+  bool empty() const { return all.empty(); }
+  MatrixView expert(int64_t e) const {
+    MatrixView m = all;
+    m.data = all.row(e * rows_per_expert);
+    m.rows = rows_per_expert;
+    return m;
+  }
+};
+
 struct LayerWeights {
   std::vector<float> attn_norm;
   MatrixView wq, wk, wv, wo;
+  MatrixView wqkv;                // fused [q; k; v] rows (Phi-3); wq/wk/wv are then empty
   std::vector<float> bq, bk, bv;  // empty when the architecture has none
+  std::vector<float> q_norm, k_norm;  // per-head RMSNorm weights (head_dim), or empty
+  std::vector<float> post_attn_norm;  // norm of the attention output before the residual add (Gemma 2/3)
   std::vector<float> ffn_norm;
-  MatrixView w_gate, w_up, w_down;
+  MatrixView w_gate, w_up, w_down;  // w_gate empty: w_up holds [gate; up] (2 * n_ff rows, Phi-3)
+  std::vector<float> post_ffn_norm;
+  MatrixView router;                // n_embd -> n_expert logits (MoE only)
+  ExpertMatrices gate_exps, up_exps, down_exps;
 };
 
 class Model {
@@ -38,6 +59,8 @@ class Model {
   // cols x rows, or a float vector of n elements (any float type).
   MatrixView matrix(const std::string& name, int64_t cols, int64_t rows) const;
   std::vector<float> vector(const std::string& name, int64_t n) const;
+  // A 3-D tensor of exactly [cols, rows, n_expert].
+  ExpertMatrices experts(const std::string& name, int64_t cols, int64_t rows, int64_t n_expert) const;
   bool has(const std::string& name) const { return file_.find_tensor(name) != nullptr; }
 
  private:
@@ -58,8 +81,19 @@ const Architecture* find_architecture(const std::string& name);
 std::string supported_architectures();
 
 // Shared by the Llama-like architectures: the common hyperparameter keys and
-// the standard GGUF tensor names (blk.N.attn_q.weight, ...).
+// the standard GGUF tensor names (blk.N.attn_q.weight, ...). A fused
+// attn_qkv is used when the file has one; expert tensors replace the dense
+// feed-forward when spec.n_expert > 0; the rest is declared per architecture.
+struct LlamaLikeTensors {
+  bool qkv_bias = false;    // attn_q.bias, attn_k.bias, attn_v.bias
+  bool qk_norm = false;     // attn_q_norm.weight, attn_k_norm.weight
+  bool post_norms = false;  // post_attention_norm.weight, post_ffw_norm.weight
+  bool fused_gate_up = false;  // ffn_up.weight holds [gate; up], no ffn_gate.weight
+};
 void read_llama_like_spec(const GgufFile& file, ModelSpec& spec);
-void bind_llama_like(Model& model, ModelSpec& spec, bool qkv_bias);
+void bind_llama_like(Model& model, ModelSpec& spec, const LlamaLikeTensors& tensors);
+
+// Gemma 2/3's attention scale, 1/sqrt(query_pre_attn_scalar) (arch_gemma2.cpp).
+float gemma_attention_scale(const ModelSpec& spec, int64_t n_layer_27b);
 
 }  // namespace nomoat

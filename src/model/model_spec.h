@@ -36,8 +36,28 @@ struct ModelSpec {
   float final_logit_softcap = 0;
   float attn_scale = 0;          // 0 = 1/sqrt(head_dim)
 
+  // Sliding-window attention (Gemma 2/3): a local layer's query sees only
+  // the last `sliding_window` positions, itself included. With a pattern of
+  // n, layer il is local unless il % n == n - 1 (n = 2: even layers local;
+  // n = 6: five local, one global; 0: every layer local). Local layers use
+  // their own RoPE base and scale.
+  int64_t sliding_window = 0;    // 0 = every layer attends to the whole past
+  int64_t swa_pattern = 0;
+  float rope_base_local = 10000.0f;
+  float rope_freq_scale_local = 1.0f;
+
+  // Mixture of experts (Mixtral-style "llama", qwen3moe): n_expert_used of
+  // n_expert feed-forward blocks per token, each n_ff_expert wide.
+  int64_t n_expert = 0;          // 0 = dense feed-forward
+  int64_t n_expert_used = 0;
+  int64_t n_ff_expert = 0;
+  bool expert_weights_norm = true;  // renormalise the chosen k probabilities to sum to 1
+
   int64_t q_dim() const { return n_head * head_dim; }
   int64_t kv_dim() const { return n_head_kv * head_dim; }
+  bool is_local_layer(int64_t il) const {
+    return sliding_window > 0 && (swa_pattern == 0 || il % swa_pattern != swa_pattern - 1);
+  }
 };
 
 }  // namespace nomoat

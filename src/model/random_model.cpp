@@ -1,5 +1,6 @@
 #include "model/random_model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <optional>
@@ -63,7 +64,8 @@ class NormalRng {
   uint64_t state_[4];
 };
 
-enum class Init { kOnes, kNormal };
+// kNearOne: norm weights of 1 + N(0, stddev), so a misapplied norm shows.
+enum class Init { kOnes, kNormal, kNearOne };
 
 struct PlannedTensor {
   std::string name;
@@ -82,30 +84,68 @@ DType fitting_type(DType wanted, int64_t row) {
   return DType::F16;
 }
 
-std::vector<PlannedTensor> plan_llama(const RandomModelOptions& o) {
-  const int64_t head_dim = o.n_embd / o.n_head;
-  const int64_t kv_dim = head_dim * o.n_head_kv;
+bool is_gemma(const std::string& arch) { return arch == "gemma2" || arch == "gemma3"; }
+bool has_qk_norm(const std::string& arch) { return arch == "qwen3" || arch == "qwen3moe" || arch == "gemma3"; }
+
+// The tensors llama.cpp's converters write for each architecture, named and
+// shaped as they are (GGUF dims, innermost first).
+std::vector<PlannedTensor> plan_tensors(const RandomModelOptions& o) {
+  const std::string& arch = o.arch;
+  const int64_t q_dim = o.head_dim * o.n_head;
+  const int64_t kv_dim = o.head_dim * o.n_head_kv;
   const float embd_std = 1.0f / std::sqrt(static_cast<float>(o.n_embd));
+  // Llama keeps all-ones norms (its files stay byte-identical to earlier ones).
+  const Init norm_init = arch == "llama" ? Init::kOnes : Init::kNearOne;
   std::vector<PlannedTensor> plan;
   auto matrix = [&](std::string name, int64_t in, int64_t out) {
     plan.push_back({std::move(name), {in, out}, fitting_type(o.type, in), Init::kNormal,
                     1.0f / std::sqrt(static_cast<float>(in))});
   };
-  auto norm = [&](std::string name) { plan.push_back({std::move(name), {o.n_embd}, DType::F32, Init::kOnes, 0}); };
+  auto experts = [&](std::string name, int64_t in, int64_t out) {
+    plan.push_back({std::move(name), {in, out, o.n_expert}, fitting_type(o.type, in), Init::kNormal,
+                    1.0f / std::sqrt(static_cast<float>(in))});
+  };
+  auto norm = [&](std::string name, int64_t n) { plan.push_back({std::move(name), {n}, DType::F32, norm_init, 0.1f}); };
+  auto bias = [&](std::string name, int64_t n) { plan.push_back({std::move(name), {n}, DType::F32, Init::kNormal, 0.5f}); };
   plan.push_back({"token_embd.weight", {o.n_embd, o.n_vocab}, fitting_type(o.type, o.n_embd), Init::kNormal, embd_std});
   for (int64_t i = 0; i < o.n_layer; ++i) {
     const std::string p = "blk." + std::to_string(i) + ".";
-    norm(p + "attn_norm.weight");
-    matrix(p + "attn_q.weight", o.n_embd, o.n_embd);
-    matrix(p + "attn_k.weight", o.n_embd, kv_dim);
-    matrix(p + "attn_v.weight", o.n_embd, kv_dim);
-    matrix(p + "attn_output.weight", o.n_embd, o.n_embd);
-    norm(p + "ffn_norm.weight");
-    matrix(p + "ffn_gate.weight", o.n_embd, o.n_ff);
-    matrix(p + "ffn_up.weight", o.n_embd, o.n_ff);
-    matrix(p + "ffn_down.weight", o.n_ff, o.n_embd);
+    norm(p + "attn_norm.weight", o.n_embd);
+    if (arch == "phi3") {
+      matrix(p + "attn_qkv.weight", o.n_embd, q_dim + 2 * kv_dim);
+    } else {
+      matrix(p + "attn_q.weight", o.n_embd, q_dim);
+      matrix(p + "attn_k.weight", o.n_embd, kv_dim);
+      matrix(p + "attn_v.weight", o.n_embd, kv_dim);
+    }
+    if (arch == "qwen2") {
+      bias(p + "attn_q.bias", q_dim);
+      bias(p + "attn_k.bias", kv_dim);
+      bias(p + "attn_v.bias", kv_dim);
+    }
+    if (has_qk_norm(arch)) {
+      norm(p + "attn_q_norm.weight", o.head_dim);
+      norm(p + "attn_k_norm.weight", o.head_dim);
+    }
+    matrix(p + "attn_output.weight", q_dim, o.n_embd);
+    if (is_gemma(arch)) norm(p + "post_attention_norm.weight", o.n_embd);
+    norm(p + "ffn_norm.weight", o.n_embd);
+    if (o.n_expert > 0) {
+      matrix(p + "ffn_gate_inp.weight", o.n_embd, o.n_expert);
+      experts(p + "ffn_gate_exps.weight", o.n_embd, o.n_ff);
+      experts(p + "ffn_up_exps.weight", o.n_embd, o.n_ff);
+      experts(p + "ffn_down_exps.weight", o.n_ff, o.n_embd);
+    } else if (arch == "phi3") {
+      matrix(p + "ffn_up.weight", o.n_embd, 2 * o.n_ff);  // [gate; up]
+      matrix(p + "ffn_down.weight", o.n_ff, o.n_embd);
+    } else {
+      matrix(p + "ffn_gate.weight", o.n_embd, o.n_ff);
+      matrix(p + "ffn_up.weight", o.n_embd, o.n_ff);
+      matrix(p + "ffn_down.weight", o.n_ff, o.n_embd);
+    }
+    if (is_gemma(arch)) norm(p + "post_ffw_norm.weight", o.n_embd);
   }
-  norm("output_norm.weight");
+  norm("output_norm.weight", o.n_embd);
   if (!o.tied) matrix("output.weight", o.n_embd, o.n_vocab);
   return plan;
 }
@@ -188,6 +228,9 @@ void fill_tensor(const PlannedTensor& t, uint64_t seed, int threads, uint8_t* ds
       } else {
         NormalRng rng(mix64(tensor_seed + static_cast<uint64_t>(c)));
         rng.fill(buf.data(), n, t.stddev);
+        if (t.init == Init::kNearOne) {
+          for (int64_t k = 0; k < n; ++k) buf[static_cast<size_t>(k)] += 1.0f;
+        }
       }
       traits.quantize(buf.data(), dst + static_cast<size_t>(r0) * row_bytes, n);
     }
@@ -215,18 +258,39 @@ uint32_t file_type_for(DType type) {
   }
 }
 
+const char* random_model_architectures() { return "llama, qwen2, qwen3, qwen3moe, phi3, gemma2, gemma3"; }
+
 void write_random_model(const RandomModelOptions& opt, const std::string& path,
                         const std::function<void(uint64_t, uint64_t)>& progress) {
   RandomModelOptions o = opt;
-  if (o.arch != "llama") fail("gen-model: unsupported architecture '", o.arch, "' (supported: llama)");
-  if (o.n_embd <= 0 || o.n_layer <= 0 || o.n_head <= 0 || o.n_head_kv <= 0 || o.n_ctx <= 0) {
+  const std::string& arch = o.arch;
+  const std::string known = std::string(", ") + random_model_architectures() + ",";
+  if (known.find(", " + arch + ",") == std::string::npos) {
+    fail("gen-model: unsupported architecture '", arch, "' (supported: ", random_model_architectures(), ")");
+  }
+  if (o.n_embd <= 0 || o.n_layer <= 0 || o.n_head <= 0 || o.n_head_kv <= 0 || o.n_ctx <= 0 || o.head_dim < 0 || o.rope_dim < 0) {
     fail("gen-model: sizes must be positive");
   }
-  if (o.n_embd % o.n_head != 0) fail("gen-model: --n-embd ", o.n_embd, " is not divisible by --n-head ", o.n_head);
+  if (o.head_dim == 0) {
+    if (o.n_embd % o.n_head != 0) fail("gen-model: --n-embd ", o.n_embd, " is not divisible by --n-head ", o.n_head);
+    o.head_dim = o.n_embd / o.n_head;
+  }
   if (o.n_head % o.n_head_kv != 0) {
     fail("gen-model: --n-head ", o.n_head, " is not a multiple of --n-head-kv ", o.n_head_kv);
   }
-  if ((o.n_embd / o.n_head) % 2 != 0) fail("gen-model: head size ", o.n_embd / o.n_head, " must be even (RoPE)");
+  if (o.head_dim % 2 != 0) fail("gen-model: head size ", o.head_dim, " must be even (RoPE)");
+  if (o.rope_dim == 0) o.rope_dim = o.head_dim;
+  if (o.rope_dim % 2 != 0 || o.rope_dim > o.head_dim) fail("gen-model: the rotated size ", o.rope_dim, " must be even and at most the head size");
+  const bool moe_arch = arch == "llama" || arch == "qwen3moe";
+  if (o.n_expert > 0 && !moe_arch) fail("gen-model: --n-expert needs --arch llama or qwen3moe");
+  if (arch == "qwen3moe" && o.n_expert == 0) fail("gen-model: --arch qwen3moe needs --n-expert");
+  if (o.n_expert < 0 || o.n_expert_used < 0 || o.n_expert_used > o.n_expert) fail("gen-model: --n-expert-used must be in [1, --n-expert]");
+  if (o.n_expert > 0 && o.n_expert_used == 0) o.n_expert_used = std::min<int64_t>(2, o.n_expert);
+  if (is_gemma(arch)) o.tied = true;  // Gemma files have no output.weight
+  if (o.rope_freq_base <= 0) o.rope_freq_base = arch.rfind("qwen", 0) == 0 || arch == "gemma3" ? 1e6f : 10000.0f;
+  if (o.sliding_window <= 0) o.sliding_window = arch == "gemma2" ? 4096 : 512;
+  if (o.attn_softcap <= 0) o.attn_softcap = 50.0f;
+  if (o.final_softcap <= 0) o.final_softcap = 30.0f;
   const DTypeTraits& traits = dtype_traits(o.type);
   if (traits.quantize == nullptr) fail("gen-model: cannot write ", traits.name, " weights");
   if (o.n_ff <= 0) o.n_ff = (o.n_embd * 8 / 3 + 31) / 32 * 32;
@@ -245,16 +309,33 @@ void write_random_model(const RandomModelOptions& opt, const std::string& path,
   w.set(a + "context_length", GgufValue::u32(static_cast<uint32_t>(o.n_ctx)));
   w.set(a + "embedding_length", GgufValue::u32(static_cast<uint32_t>(o.n_embd)));
   w.set(a + "block_count", GgufValue::u32(static_cast<uint32_t>(o.n_layer)));
-  w.set(a + "feed_forward_length", GgufValue::u32(static_cast<uint32_t>(o.n_ff)));
-  w.set(a + "rope.dimension_count", GgufValue::u32(static_cast<uint32_t>(o.n_embd / o.n_head)));
+  auto u32 = [](int64_t v) { return GgufValue::u32(static_cast<uint32_t>(v)); };
+  // qwen3moe files also carry the (unused) dense width; a different number
+  // here shows which one a reader takes.
+  w.set(a + "feed_forward_length", u32(arch == "qwen3moe" ? 3 * o.n_ff : o.n_ff));
+  w.set(a + "rope.dimension_count", u32(o.rope_dim));
   w.set(a + "attention.head_count", GgufValue::u32(static_cast<uint32_t>(o.n_head)));
   w.set(a + "attention.head_count_kv", GgufValue::u32(static_cast<uint32_t>(o.n_head_kv)));
   w.set(a + "attention.layer_norm_rms_epsilon", GgufValue::f32(o.norm_eps));
   w.set(a + "rope.freq_base", GgufValue::f32(o.rope_freq_base));
   w.set(a + "vocab_size", GgufValue::u32(static_cast<uint32_t>(o.n_vocab)));
+  if (arch != "llama" || o.head_dim != o.n_embd / o.n_head) {
+    w.set(a + "attention.key_length", u32(o.head_dim));
+    w.set(a + "attention.value_length", u32(o.head_dim));
+  }
+  if (o.n_expert > 0) {
+    w.set(a + "expert_count", u32(o.n_expert));
+    w.set(a + "expert_used_count", u32(o.n_expert_used));
+    if (arch == "qwen3moe") w.set(a + "expert_feed_forward_length", u32(o.n_ff));
+  }
+  if (is_gemma(arch)) w.set(a + "attention.sliding_window", u32(o.sliding_window));
+  if (arch == "gemma2") {
+    w.set(a + "attn_logit_softcapping", GgufValue::f32(o.attn_softcap));
+    w.set(a + "final_logit_softcapping", GgufValue::f32(o.final_softcap));
+  }
   add_tokenizer(w, o);
 
-  for (const PlannedTensor& t : plan_llama(o)) {
+  for (const PlannedTensor& t : plan_tensors(o)) {
     w.add_tensor(t.name, t.type, t.dims, [t, &o](uint8_t* dst, size_t) { fill_tensor(t, o.seed, o.threads, dst); });
   }
   const uint64_t total = w.data_size();

@@ -24,9 +24,20 @@ struct RandomModelOptions {
   std::string vocab_from;   // GGUF whose tokenizer.* metadata is copied
   uint64_t seed = 42;
   int threads = 0;          // 0: all cores
-  float rope_freq_base = 10000.0f;
+  float rope_freq_base = 0;  // 0: the architecture's usual base (1e6 for qwen*, gemma3; else 10000)
   float norm_eps = 1e-5f;
+  // Shapes and features of the other architectures (0: the usual value).
+  int64_t head_dim = 0;        // 0: n_embd / n_head; written as attention.key_length
+  int64_t rope_dim = 0;        // 0: head_dim (phi3 may rotate fewer)
+  int64_t sliding_window = 0;  // gemma2/gemma3; 0: 4096 (gemma2), 512 (gemma3)
+  float attn_softcap = 0;      // gemma2; 0: 50
+  float final_softcap = 0;     // gemma2; 0: 30
+  int64_t n_expert = 0;        // llama (Mixtral-style) and qwen3moe; n_ff is then each expert's width
+  int64_t n_expert_used = 0;
 };
+
+// Architectures write_random_model can write.
+const char* random_model_architectures();
 
 // Writes the model to `path`. `progress(done_bytes, total_bytes)` is called as tensors finish.
 void write_random_model(const RandomModelOptions& options, const std::string& path,

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "model/forward.h"
+#include "model/random_model.h"
 #include "support/test_data.h"
 
 namespace nomoat {
@@ -52,12 +53,36 @@ struct Case {
   double tolerance;  // max |diff| / max |logit|
 };
 
+const std::vector<TokenId> kTokens = {1, 300, 17, 45, 280, 3, 3, 511, 100, 42, 7, 260};
+
+// Runs the NumPy reference on `model` and compares its logits with nomoat's
+// at every position: max |diff| <= tolerance * max |logit|.
+void expect_matches_reference(const std::string& name, const fs::path& model, DType kv, double tolerance) {
+  std::string ids;
+  for (TokenId t : kTokens) ids += (ids.empty() ? "" : ",") + std::to_string(t);
+  std::string log;
+  const fs::path ref_out = model.parent_path() / (name + ".f32");
+  ASSERT_EQ(testing::run_command("/usr/bin/python3 " + reference_script("llama_ref.py") + " " + model.string() + " --tokens " + ids +
+                                     " --out " + ref_out.string(),
+                                 &log),
+            0)
+      << log;
+  const std::vector<float> ref = read_f32(ref_out);
+  const std::vector<float> ours = nomoat_logits(model.string(), kTokens, kv);
+  ASSERT_EQ(ref.size(), ours.size());
+  double max_abs = 0, max_diff = 0;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    max_abs = std::max(max_abs, std::abs(static_cast<double>(ref[i])));
+    max_diff = std::max(max_diff, std::abs(static_cast<double>(ref[i]) - ours[i]));
+  }
+  std::printf("%-22s max |logit| %.4f, max |diff| %.3g (%.3g relative, bound %.0e)\n", name.c_str(), max_abs, max_diff, max_diff / max_abs,
+              tolerance);
+  EXPECT_LE(max_diff, tolerance * max_abs);
+}
+
 TEST(ModelReference, LogitsMatchNumpyAtEveryPosition) {
   if (!have_numpy()) GTEST_SKIP() << "/usr/bin/python3 with numpy not installed (scripts/setup.sh installs python3-numpy)";
   const fs::path dir = testing::scratch_dir("model_reference");
-  const std::vector<TokenId> tokens = {1, 300, 17, 45, 280, 3, 3, 511, 100, 42, 7, 260};
-  std::string ids;
-  for (TokenId t : tokens) ids += (ids.empty() ? "" : ",") + std::to_string(t);
   // F32 and F16 weights against the reference; quantized weights against the
   // reference run on the same dequantized weights (it reads the same file).
   const Case cases[] = {
@@ -73,23 +98,97 @@ TEST(ModelReference, LogitsMatchNumpyAtEveryPosition) {
     SCOPED_TRACE(c.name);
     const fs::path model = dir / (std::string(c.name) + ".gguf");
     gen_model(model, c.args);
-    std::string log;
-    const fs::path ref_out = dir / (std::string(c.name) + ".f32");
-    ASSERT_EQ(testing::run_command("/usr/bin/python3 " + reference_script("llama_ref.py") + " " + model.string() + " --tokens " + ids +
-                                       " --out " + ref_out.string(),
-                                   &log),
-              0)
-        << log;
-    const std::vector<float> ref = read_f32(ref_out);
-    const std::vector<float> ours = nomoat_logits(model.string(), tokens, c.kv);
-    ASSERT_EQ(ref.size(), ours.size());
-    double max_abs = 0, max_diff = 0;
-    for (size_t i = 0; i < ref.size(); ++i) {
-      max_abs = std::max(max_abs, std::abs(static_cast<double>(ref[i])));
-      max_diff = std::max(max_diff, std::abs(static_cast<double>(ref[i]) - ours[i]));
-    }
-    std::printf("%-14s max |logit| %.4f, max |diff| %.3g (%.3g relative, bound %.0e)\n", c.name, max_abs, max_diff, max_diff / max_abs, c.tolerance);
-    EXPECT_LE(max_diff, c.tolerance * max_abs);
+    expect_matches_reference(c.name, model, c.kv, c.tolerance);
+  }
+}
+
+// Small random models of each architecture family; options beyond the CLI's
+// (head size, window, caps) are set here directly.
+struct ArchCase {
+  const char* name;
+  RandomModelOptions options;
+  DType kv;
+  double tolerance;
+};
+
+RandomModelOptions small(const char* arch, DType type, int64_t n_layer = 2) {
+  RandomModelOptions o;
+  o.arch = arch;
+  o.type = type;
+  o.n_embd = 64;
+  o.n_head = 4;
+  o.n_head_kv = 2;
+  o.n_ff = 96;
+  o.n_layer = n_layer;
+  o.n_vocab = 512;
+  o.threads = 1;
+  return o;
+}
+
+template <typename F>
+RandomModelOptions with(RandomModelOptions o, F change) {
+  change(o);
+  return o;
+}
+
+std::vector<ArchCase> arch_cases() {
+  return {
+      {"qwen2_f32", small("qwen2", DType::F32), DType::F32, 1e-3},
+      {"qwen2_q8_0_tied", with(small("qwen2", DType::Q8_0), [](auto& o) { o.tied = true; }), DType::F32, 1e-3},
+      // Qwen3's head size is key_length, not n_embd / n_head.
+      {"qwen3_f32", with(small("qwen3", DType::F32), [](auto& o) { o.head_dim = 32; }), DType::F32, 1e-3},
+      {"qwen3_f16", with(small("qwen3", DType::F16), [](auto& o) { o.head_dim = 24; }), DType::F32, 1e-3},
+      {"phi3_f32", small("phi3", DType::F32), DType::F32, 1e-3},
+      {"phi3_q8_0_partial_rope", with(small("phi3", DType::Q8_0), [](auto& o) { o.rope_dim = 8; }), DType::F32, 1e-3},
+      // Caps and windows small enough to change the result on 12 tokens.
+      {"gemma2_f32", with(small("gemma2", DType::F32, 3), [](auto& o) {
+         o.head_dim = 32;
+         o.sliding_window = 4;
+         o.attn_softcap = 0.5f;
+         o.final_softcap = 2.0f;
+       }), DType::F32, 1e-3},
+      {"gemma2_f16", with(small("gemma2", DType::F16), [](auto& o) { o.sliding_window = 5; }), DType::F32, 1e-3},
+      {"gemma3_f32", with(small("gemma3", DType::F32, 7), [](auto& o) {
+         o.head_dim = 32;
+         o.sliding_window = 4;
+       }), DType::F32, 1e-3},
+      {"gemma3_q8_0", with(small("gemma3", DType::Q8_0, 6), [](auto& o) { o.sliding_window = 3; }), DType::F32, 1e-3},
+      {"mixtral_f32", with(small("llama", DType::F32), [](auto& o) {
+         o.n_expert = 4;
+         o.n_expert_used = 2;
+       }), DType::F32, 1e-3},
+      {"mixtral_q8_0", with(small("llama", DType::Q8_0), [](auto& o) {
+         o.n_expert = 8;
+         o.n_expert_used = 2;
+       }), DType::F32, 1e-3},
+      {"qwen3moe_f32", with(small("qwen3moe", DType::F32), [](auto& o) {
+         o.n_expert = 6;
+         o.n_expert_used = 3;
+         o.n_ff = 32;
+       }), DType::F32, 1e-3},
+      {"qwen3moe_f16", with(small("qwen3moe", DType::F16), [](auto& o) {
+         o.n_expert = 4;
+         o.n_expert_used = 2;
+         o.head_dim = 32;
+       }), DType::F32, 1e-3},
+      // fp16 attention (the default cache) with windows, caps and q/k norms.
+      {"gemma2_f16cache", with(small("gemma2", DType::F32, 2), [](auto& o) {
+         o.sliding_window = 4;
+         o.attn_softcap = 0.5f;
+       }), DType::F16, 3e-3},
+      {"gemma3_f16cache", with(small("gemma3", DType::F32, 6), [](auto& o) { o.sliding_window = 4; }), DType::F16, 3e-3},
+      {"qwen3moe_f16cache", with(small("qwen3moe", DType::F32), [](auto& o) { o.n_expert = 4; }), DType::F16, 3e-3},
+  };
+}
+
+TEST(ModelReference, ArchitecturesMatchNumpyAtEveryPosition) {
+  if (!have_numpy()) GTEST_SKIP() << "/usr/bin/python3 with numpy not installed (scripts/setup.sh installs python3-numpy)";
+  const fs::path dir = testing::scratch_dir("arch_reference");
+  for (const ArchCase& c : arch_cases()) {
+    SCOPED_TRACE(c.name);
+    const fs::path model = dir / (std::string(c.name) + ".gguf");
+    write_random_model(c.options, model.string());
+    expect_matches_reference(c.name, model, c.kv, c.tolerance);
   }
 }
 

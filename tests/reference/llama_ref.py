@@ -4,8 +4,10 @@ GGUF, in float64 NumPy, over a whole token sequence with a causal mask. It is
 the yardstick for nomoat's C++ forward pass, so it favours plainness over speed.
 
 Architectures: "llama" (also Llama 2/3/3.1, TinyLlama, Mistral-style files that
-declare llama). Other families are meant to plug in as a few differences in
-ModelConfig (see the ArchTraits notes below) but raise NotImplementedError now.
+declare llama, and Mixtral-style "llama" files with experts), "qwen2", "qwen3",
+"qwen3moe", "phi3", "gemma2", "gemma3". Each family is a few differences in
+ModelConfig (see the notes below), taken from the model cards, papers and the
+Hugging Face modeling code, not from nomoat.
 
 Llama, as GGUF stores it:
   h = token_embd[tokens]
@@ -46,7 +48,41 @@ from gguf_reader import GGUFFile  # noqa: E402
 #            (cap * tanh(x / cap)); alternating sliding-window layers; NEOX rope;
 #            gemma3 adds q/k norms and a different rope base for local layers.
 #   phi3:    fused attn_qkv ([q; k; v] rows) and fused ffn_up holding [gate; up].
-SUPPORTED_ARCHS = ("llama",)
+#   MoE (Mixtral as "llama" + expert_count; qwen3moe): router ffn_gate_inp
+#            (n_expert x n_embd); experts as 3-D tensors [n_embd, n_ff, n_expert]
+#            (NumPy shape (n_expert, n_ff, n_embd)).
+#
+# Facts used for each family (HF transformers modeling code / configs):
+#   qwen2 (Qwen2Attention): q_proj/k_proj/v_proj have bias=True, o_proj none;
+#     rotate_half RoPE, which in GGUF (no Q/K permutation for qwen2) is the
+#     NEOX pairing (x[i], x[i + d/2]).
+#   qwen3 (Qwen3Attention): q_norm/k_norm = RMSNorm(head_dim) applied to each
+#     head's q and k after the projection and before RoPE; no qkv bias;
+#     head_dim from config.head_dim (GGUF attention.key_length).
+#   qwen3moe (Qwen3MoeSparseMoeBlock): routing = softmax(router logits), topk,
+#     then divided by their sum when norm_topk_prob (true in Qwen3-30B-A3B;
+#     llama.cpp always renormalises; GGUF may say expert_weights_norm).
+#   Mixtral (MixtralSparseMoeBlock): softmax over all experts, topk(2), then
+#     renormalised by the sum of the chosen weights.
+#   phi3 (Phi3Attention / Phi3MLP): qkv_proj output split as
+#     [:n_head*hd], [.. + n_kv*hd], rest; gate_up_proj output chunked in two,
+#     first half gate, second half up: up * silu(gate). Partial rotary when
+#     rope.dimension_count < head_dim (rotate_half over the first rope_dim).
+#   gemma2 (Gemma2Model/DecoderLayer): hidden = embed * sqrt(hidden_size);
+#     x = x + post_attention_layernorm(attn(input_layernorm(x)));
+#     x = x + post_feedforward_layernorm(mlp(pre_feedforward_layernorm(x)));
+#     mlp = down(gelu_tanh(gate(x)) * up(x)); scores = q k^T * query_pre_attn_scalar^-0.5,
+#     then softcap 50 (cap * tanh(s / cap)), final logits softcap 30; layer i
+#     is sliding (window 4096) when i % 2 == 0; a key j is visible to query i
+#     in a sliding layer when i - j < window.
+#   gemma3: no softcaps (final only if configured), q_norm/k_norm like qwen3,
+#     sliding layers unless (i + 1) % 6 == 0, local layers use RoPE base
+#     rope_local_base_freq = 10000 with no scaling, global ones rope_theta
+#     (1e6) with the configured linear scaling.
+#   query_pre_attn_scalar is not in GGUF: head_dim, but n_embd / n_head for the
+#   27B models (gemma2: 46 layers, gemma3: 62 layers), as gemma_pytorch's
+#   configs give it.
+SUPPORTED_ARCHS = ("llama", "qwen2", "qwen3", "qwen3moe", "phi3", "gemma2", "gemma3")
 
 
 @dataclasses.dataclass
@@ -64,6 +100,19 @@ class ModelConfig:
     rope_base: float
     rope_dim: int           # leading dims of each head that get rotated
     rope_linear_factor: float  # positions are divided by this ("linear" scaling)
+    rope_neox: bool = False    # pair (x[i], x[i + rope_dim/2]) instead of (x[2i], x[2i+1])
+    embed_scale: float = 1.0
+    gelu: bool = False         # GeGLU (tanh GELU) instead of SwiGLU
+    attn_softcap: float = 0.0
+    final_softcap: float = 0.0
+    attn_scale: float = 0.0    # 0: 1/sqrt(head_dim)
+    window: int = 0            # sliding window of local layers (0: none)
+    local_layers: tuple = ()   # indices of sliding-window layers
+    rope_base_local: float = 10000.0
+    local_linear_factor: float = 1.0
+    n_expert: int = 0
+    n_expert_used: int = 0
+    expert_norm: bool = True
 
 
 def _per_layer(value, layer):
@@ -92,20 +141,54 @@ def read_config(gguf):
         # not needed for llama files today and easy to get subtly wrong.
         raise NotImplementedError(f"rope scaling {scaling}")
     factor = float(gguf.get(f"{arch}.rope.scaling.factor", 1.0)) if scaling == "linear" else 1.0
+    n_layer = int(key("block_count"))
+    n_expert = int(gguf.get(f"{arch}.expert_count", 0))
+    if n_expert:
+        # Expert width: expert_feed_forward_length when given (qwen3moe), else
+        # feed_forward_length (Mixtral).
+        n_ff = int(gguf.get(f"{arch}.expert_feed_forward_length", _per_layer(key("feed_forward_length"), 0)))
+    else:
+        n_ff = int(_per_layer(key("feed_forward_length"), 0))
+    family = {}
+    if arch in ("qwen2", "qwen3", "qwen3moe", "phi3", "gemma2", "gemma3"):
+        family["rope_neox"] = True
+    if arch in ("gemma2", "gemma3"):
+        family["embed_scale"] = float(np.sqrt(n_embd))
+        family["gelu"] = True
+        n_layer_27b = 46 if arch == "gemma2" else 62
+        scalar = n_embd // n_head if n_layer == n_layer_27b else head_dim
+        family["attn_scale"] = 1.0 / np.sqrt(scalar)
+    if arch == "gemma2":
+        family["attn_softcap"] = float(gguf.get("gemma2.attn_logit_softcapping", 50.0))
+        family["final_softcap"] = float(gguf.get("gemma2.final_logit_softcapping", 30.0))
+        family["window"] = int(gguf.get("gemma2.attention.sliding_window", 4096))
+        family["local_layers"] = tuple(i for i in range(n_layer) if i % 2 == 0)
+        family["rope_base_local"] = float(key("rope.freq_base", 10000.0))
+        family["local_linear_factor"] = factor
+    if arch == "gemma3":
+        family["final_softcap"] = float(gguf.get("gemma3.final_logit_softcapping", 0.0))
+        family["window"] = int(gguf.get("gemma3.attention.sliding_window", 0))
+        family["local_layers"] = tuple(i for i in range(n_layer) if (i + 1) % 6 != 0)
+        family["rope_base_local"] = 10000.0
+    if n_expert:
+        family["n_expert"] = n_expert
+        family["n_expert_used"] = int(key("expert_used_count"))
+        family["expert_norm"] = bool(gguf.get(f"{arch}.expert_weights_norm", True))
     return ModelConfig(
         arch=arch,
         n_embd=n_embd,
-        n_layer=int(key("block_count")),
+        n_layer=n_layer,
         n_head=n_head,
         n_head_kv=n_head_kv,
         head_dim=head_dim,
         head_dim_v=int(key("attention.value_length", head_dim)),
-        n_ff=int(_per_layer(key("feed_forward_length"), 0)),
+        n_ff=n_ff,
         n_ctx_train=int(key("context_length", 0)),
         norm_eps=float(key("attention.layer_norm_rms_epsilon")),
         rope_base=float(key("rope.freq_base", 10000.0)),
         rope_dim=int(key("rope.dimension_count", head_dim)),
         rope_linear_factor=factor if factor > 0 else 1.0,
+        **family,
     )
 
 
@@ -152,13 +235,23 @@ def silu(x):
     return x / (1.0 + np.exp(-x))
 
 
-def rope_angles(cfg, positions, freq_factors=None):
+def gelu_tanh(x):
+    return 0.5 * x * (1.0 + np.tanh(np.sqrt(2.0 / np.pi) * (x + 0.044715 * x ** 3)))
+
+
+def softcap(x, cap):
+    return cap * np.tanh(x / cap) if cap > 0 else x
+
+
+def rope_angles(cfg, positions, freq_factors=None, base=None, linear_factor=None):
     """(n_tokens, rope_dim/2) angles: pos * base^(-2i/rope_dim) [/ freq_factors[i]]."""
+    base = cfg.rope_base if base is None else base
+    linear_factor = cfg.rope_linear_factor if linear_factor is None else linear_factor
     i = np.arange(cfg.rope_dim // 2, dtype=np.float64)
-    inv_freq = cfg.rope_base ** (-2.0 * i / cfg.rope_dim)
+    inv_freq = base ** (-2.0 * i / cfg.rope_dim)
     if freq_factors is not None:
         inv_freq = inv_freq / freq_factors[: cfg.rope_dim // 2]
-    pos = np.asarray(positions, dtype=np.float64) / cfg.rope_linear_factor
+    pos = np.asarray(positions, dtype=np.float64) / linear_factor
     return np.outer(pos, inv_freq)
 
 
@@ -176,17 +269,38 @@ def rope_adjacent_pairs(x, angles, rope_dim):
     return out
 
 
-def causal_attention(q, k, v, n_head, n_head_kv):
+def rope_rotate_half(x, angles, rope_dim):
+    """HF rotate_half RoPE (GGUF "NEOX"): with r = x[..., :rope_dim] split into
+    halves (a, b), r * cos + concat(-b, a) * sin, cos/sin repeated over both
+    halves; dims past rope_dim pass through."""
+    out = x.copy()
+    r = x[..., :rope_dim]
+    half = rope_dim // 2
+    cos = np.concatenate([np.cos(angles)] * 2, axis=-1)[:, None, :]
+    sin = np.concatenate([np.sin(angles)] * 2, axis=-1)[:, None, :]
+    rotated = np.concatenate([-r[..., half:], r[..., :half]], axis=-1)
+    out[..., :rope_dim] = r * cos + rotated * sin
+    return out
+
+
+def causal_attention(q, k, v, n_head, n_head_kv, scale=None, cap=0.0, window=0):
     """q: (T, n_head, d), k: (T, n_head_kv, d), v: (T, n_head_kv, dv) -> (T, n_head * dv).
-    Grouped-query attention: query head h reads KV head h // (n_head / n_head_kv)."""
+    Grouped-query attention: query head h reads KV head h // (n_head / n_head_kv).
+    Scores are q.k * scale (default 1/sqrt(d)), soft-capped when cap > 0; with
+    window > 0 a query at i sees keys j with i - window < j <= i."""
     n_tokens, _, head_dim = q.shape
+    scale = 1.0 / np.sqrt(head_dim) if not scale else scale
     group = n_head // n_head_kv
-    future = np.triu(np.ones((n_tokens, n_tokens), dtype=bool), k=1)  # key after query
+    i = np.arange(n_tokens)[:, None]
+    j = np.arange(n_tokens)[None, :]
+    hidden = j > i                                      # key after query
+    if window > 0:
+        hidden = hidden | (i - j >= window)             # key older than the window
     heads = []
     for h in range(n_head):
         kv = h // group
-        scores = q[:, h, :] @ k[:, kv, :].T / np.sqrt(head_dim)       # (T_query, T_key)
-        scores = np.where(future, -np.inf, scores)
+        scores = softcap(q[:, h, :] @ k[:, kv, :].T * scale, cap)   # (T_query, T_key)
+        scores = np.where(hidden, -np.inf, scores)
         scores = scores - scores.max(axis=-1, keepdims=True)          # stable softmax
         probs = np.exp(scores)
         probs /= probs.sum(axis=-1, keepdims=True)
@@ -198,23 +312,92 @@ def causal_attention(q, k, v, n_head, n_head_kv):
 # Forward pass.
 # ----------------------------------------------------------------------------
 
+def _project_qkv(model, i, x):
+    cfg = model.config
+    if model.has(f"blk.{i}.attn_qkv.weight"):
+        # Phi-3: one matrix whose output is [q | k | v].
+        qkv = linear(x, model.layer(i, "attn_qkv"))
+        q_end = cfg.n_head * cfg.head_dim
+        k_end = q_end + cfg.n_head_kv * cfg.head_dim
+        q, k, v = qkv[:, :q_end], qkv[:, q_end:k_end], qkv[:, k_end:]
+    else:
+        q = linear(x, model.layer(i, "attn_q"))
+        k = linear(x, model.layer(i, "attn_k"))
+        v = linear(x, model.layer(i, "attn_v"))
+    for name, arr in (("q", q), ("k", k), ("v", v)):
+        bias = f"blk.{i}.attn_{name}.bias"
+        if model.has(bias):                      # qwen2
+            arr += model.weight(bias)
+    return q, k, v
+
+
 def attention_block(model, i, x, positions):
     cfg = model.config
     n_tokens = x.shape[0]
-    q = linear(x, model.layer(i, "attn_q")).reshape(n_tokens, cfg.n_head, cfg.head_dim)
-    k = linear(x, model.layer(i, "attn_k")).reshape(n_tokens, cfg.n_head_kv, cfg.head_dim)
-    v = linear(x, model.layer(i, "attn_v")).reshape(n_tokens, cfg.n_head_kv, cfg.head_dim_v)
-    angles = rope_angles(cfg, positions, model.rope_freq_factors)
-    q = rope_adjacent_pairs(q, angles, cfg.rope_dim)
-    k = rope_adjacent_pairs(k, angles, cfg.rope_dim)
-    attn = causal_attention(q, k, v, cfg.n_head, cfg.n_head_kv)
+    q, k, v = _project_qkv(model, i, x)
+    q = q.reshape(n_tokens, cfg.n_head, cfg.head_dim)
+    k = k.reshape(n_tokens, cfg.n_head_kv, cfg.head_dim)
+    v = v.reshape(n_tokens, cfg.n_head_kv, cfg.head_dim_v)
+    if model.has(f"blk.{i}.attn_q_norm.weight"):   # qwen3, gemma3: RMSNorm over each head
+        q = rms_norm(q, model.layer(i, "attn_q_norm"), cfg.norm_eps)
+        k = rms_norm(k, model.layer(i, "attn_k_norm"), cfg.norm_eps)
+    local = i in cfg.local_layers and cfg.window > 0
+    if local:
+        angles = rope_angles(cfg, positions, model.rope_freq_factors, cfg.rope_base_local, cfg.local_linear_factor)
+    else:
+        angles = rope_angles(cfg, positions, model.rope_freq_factors)
+    rope = rope_rotate_half if cfg.rope_neox else rope_adjacent_pairs
+    q = rope(q, angles, cfg.rope_dim)
+    k = rope(k, angles, cfg.rope_dim)
+    attn = causal_attention(q, k, v, cfg.n_head, cfg.n_head_kv, cfg.attn_scale, cfg.attn_softcap,
+                            cfg.window if local else 0)
     return linear(attn, model.layer(i, "attn_output"))
 
 
+def _glu(cfg, x, gate_w, up_w, down_w):
+    act = gelu_tanh if cfg.gelu else silu
+    return linear(act(linear(x, gate_w)) * linear(x, up_w), down_w)
+
+
+def moe_block(model, i, x):
+    """Each token: p = softmax(router x); the n_expert_used largest p
+    (renormalised to sum 1 when expert_norm); sum of p_e * expert_e(x)."""
+    cfg = model.config
+    logits = linear(x, model.layer(i, "ffn_gate_inp"))            # (T, n_expert)
+    probs = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    probs /= probs.sum(axis=-1, keepdims=True)
+    gate = model.layer(i, "ffn_gate_exps")                        # (n_expert, n_ff, n_embd)
+    up = model.layer(i, "ffn_up_exps")
+    down = model.layer(i, "ffn_down_exps")                        # (n_expert, n_embd, n_ff)
+    out = np.zeros_like(x)
+    for t in range(x.shape[0]):
+        chosen = np.argsort(-probs[t], kind="stable")[: cfg.n_expert_used]
+        weights = probs[t, chosen]
+        if cfg.expert_norm:
+            weights = weights / weights.sum()
+        for e, w in zip(chosen, weights):
+            out[t] += w * _glu(cfg, x[t:t + 1], gate[e], up[e], down[e])[0]
+    return out
+
+
 def ffn_block(model, i, x):
-    gate = linear(x, model.layer(i, "ffn_gate"))
-    up = linear(x, model.layer(i, "ffn_up"))
-    return linear(silu(gate) * up, model.layer(i, "ffn_down"))
+    cfg = model.config
+    if cfg.n_expert:
+        return moe_block(model, i, x)
+    if not model.has(f"blk.{i}.ffn_gate.weight"):
+        # Phi-3: ffn_up's output is [gate | up].
+        both = linear(x, model.layer(i, "ffn_up"))
+        gate, up = both[:, : cfg.n_ff], both[:, cfg.n_ff:]
+        act = gelu_tanh if cfg.gelu else silu
+        return linear(act(gate) * up, model.layer(i, "ffn_down"))
+    return _glu(cfg, x, model.layer(i, "ffn_gate"), model.layer(i, "ffn_up"), model.layer(i, "ffn_down"))
+
+
+def _post_norm(model, i, name, y):
+    """Gemma 2/3 normalise each branch's output before adding it back."""
+    if model.has(f"blk.{i}.{name}.weight"):
+        return rms_norm(y, model.layer(i, name), model.config.norm_eps)
+    return y
 
 
 def forward(model, tokens, return_hidden=False):
@@ -227,14 +410,14 @@ def forward(model, tokens, return_hidden=False):
     if tokens.min() < 0 or tokens.max() >= model.n_vocab:
         raise ValueError(f"token id out of range [0, {model.n_vocab})")
     positions = np.arange(tokens.size)
-    h = model.token_embd[tokens]                       # residual stream (T, n_embd)
+    h = model.token_embd[tokens] * cfg.embed_scale     # residual stream (T, n_embd)
     for i in range(cfg.n_layer):
         x = rms_norm(h, model.layer(i, "attn_norm"), cfg.norm_eps)
-        h = h + attention_block(model, i, x, positions)
+        h = h + _post_norm(model, i, "post_attention_norm", attention_block(model, i, x, positions))
         x = rms_norm(h, model.layer(i, "ffn_norm"), cfg.norm_eps)
-        h = h + ffn_block(model, i, x)
+        h = h + _post_norm(model, i, "post_ffw_norm", ffn_block(model, i, x))
     h = rms_norm(h, model.weight("output_norm.weight"), cfg.norm_eps)
-    logits = linear(h, model.output)
+    logits = softcap(linear(h, model.output), cfg.final_softcap)
     return (logits, h) if return_hidden else logits
 
 
