@@ -41,7 +41,10 @@ std::vector<VocabCase> read_vocab_cases(const std::filesystem::path& inp, const 
 
 std::string ids_to_string(const std::vector<TokenId>& ids) {
   std::string s;
-  for (TokenId id : ids) s += " " + std::to_string(id);
+  for (TokenId id : ids) {
+    s += ' ';
+    s += std::to_string(id);
+  }
   return s;
 }
 
