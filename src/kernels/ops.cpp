@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "base/threads.h"
+#include "kernels/fast_matmul.h"
 
 namespace nomoat::kernels {
 
@@ -12,6 +13,15 @@ void dequantize_row(const MatrixView& w, int64_t r, float* out) {
 }
 
 void matmul(const MatrixView& w, const float* x, int64_t n_vectors, float* y, int threads) {
+  const Isa isa = active_isa();
+  if (has_fast_matmul(isa, w)) {
+    matmul_fast(isa, w, x, n_vectors, y, threads);
+  } else {
+    matmul_reference(w, x, n_vectors, y, threads);
+  }
+}
+
+void matmul_reference(const MatrixView& w, const float* x, int64_t n_vectors, float* y, int threads) {
   const auto& traits = dtype_traits(w.type);
   auto rows_range = [&](int64_t r0, int64_t r1) {
     std::vector<float> row(static_cast<size_t>(w.cols));
@@ -76,16 +86,12 @@ float gelu_tanh(float x) {
   return 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * (x + 0.044715f * x * x * x)));
 }
 
-void rope(float* x, int64_t head_dim, int64_t rope_dim, int64_t pos, float base, float freq_scale,
-          const float* freq_factors, bool neox) {
-  (void)head_dim;
+void rope(float* x, int64_t rope_dim, int64_t pos, const double* freq, float mscale, bool neox) {
   const int64_t half = rope_dim / 2;
   for (int64_t i = 0; i < half; ++i) {
-    double freq = std::pow(static_cast<double>(base), -2.0 * static_cast<double>(i) / static_cast<double>(rope_dim));
-    if (freq_factors) freq /= freq_factors[i];
-    const double angle = static_cast<double>(pos) * freq_scale * freq;
-    const float c = static_cast<float>(std::cos(angle));
-    const float s = static_cast<float>(std::sin(angle));
+    const double angle = static_cast<double>(pos) * freq[i];
+    const float c = static_cast<float>(std::cos(angle)) * mscale;
+    const float s = static_cast<float>(std::sin(angle)) * mscale;
     const int64_t a = neox ? i : 2 * i;
     const int64_t b = neox ? i + half : 2 * i + 1;
     const float x0 = x[a];

@@ -11,7 +11,12 @@ namespace nomoat::kernels {
 
 // y[t][r] = sum_c w[r][c] * x[t][c] for t < n_vectors, r < w.rows.
 // x is n_vectors x w.cols, y is n_vectors x w.rows (row-major).
+// Runs the fast kernel of kernels::active_isa() when there is one for w's
+// type (kernels/fast_matmul.h: Q8_0/Q4_0 quantize x to int8 blocks, so they
+// differ from the reference by that rounding), else matmul_reference.
 void matmul(const MatrixView& w, const float* x, int64_t n_vectors, float* y, int threads = 1);
+// The scalar reference of matmul: each row dequantized, dot in double.
+void matmul_reference(const MatrixView& w, const float* x, int64_t n_vectors, float* y, int threads = 1);
 
 // Row r of w as floats (embedding lookup).
 void dequantize_row(const MatrixView& w, int64_t r, float* out);
@@ -27,12 +32,14 @@ void softmax(float* x, int64_t n);
 float silu(float x);
 float gelu_tanh(float x);
 
-// Rotary position embedding of one head vector of `head_dim` values, over
-// the first `rope_dim` of them. `neox` rotates (i, i + rope_dim/2) pairs,
-// otherwise adjacent (2i, 2i+1) pairs. `freq_factors` (or null) divides the
-// per-pair frequencies (Llama 3.1 style scaling); `freq_scale` multiplies the
-// position (linear scaling).
-void rope(float* x, int64_t head_dim, int64_t rope_dim, int64_t pos, float base, float freq_scale,
-          const float* freq_factors, bool neox);
+// Rotary position embedding of the first `rope_dim` values of one head:
+// pair i turns by pos * freq[i] radians. `neox` rotates (i, i + rope_dim/2)
+// pairs, otherwise adjacent (2i, 2i+1) pairs. Every scaling scheme (linear,
+// YaRN, rope_freqs / LongRoPE divisors) only changes `freq`, so callers
+// compute it once per layer (model/rope_scaling.h); cos and sin are
+// multiplied by `mscale` (YaRN's and LongRoPE's attention factor).
+// Frequencies are double: pos * freq must stay exact to ~1e-7 rad at long
+// positions.
+void rope(float* x, int64_t rope_dim, int64_t pos, const double* freq, float mscale, bool neox);
 
 }  // namespace nomoat::kernels

@@ -8,6 +8,7 @@
 #include "base/fp16.h"
 #include "kernels/ops.h"
 #include "model/forward_ffn.h"
+#include "model/rope_scaling.h"
 
 namespace nomoat {
 namespace {
@@ -68,7 +69,9 @@ std::vector<float> forward(const Model& model, KvCache& cache, std::span<const B
   for (const BatchEntry& e : batch) seq_len[e.seq] = std::max(seq_len[e.seq], e.pos + 1);
   const float scale = s.attn_scale > 0 ? s.attn_scale : 1.0f / std::sqrt(static_cast<float>(D));
   const int64_t group = s.n_head / s.n_head_kv;
-  const float* freq_factors = model.rope_freq_factors.empty() ? nullptr : model.rope_freq_factors.data();
+  // Frequencies depend only on the layer kind and the context size.
+  const RopeTable rope_global = rope_table(model, false, cache.n_ctx());
+  const RopeTable rope_local = s.sliding_window > 0 ? rope_table(model, true, cache.n_ctx()) : RopeTable{};
   const bool neox = s.rope_style == RopeStyle::kNeox;
   std::vector<float> cache_k, cache_v, scores, acc16, q_rounded(static_cast<size_t>(D));
   const bool f16_cache = cache.type() == DType::F16;
@@ -92,15 +95,14 @@ std::vector<float> forward(const Model& model, KvCache& cache, std::span<const B
     norm_rows(q.data(), T * s.n_head, D, L.q_norm, s.norm_eps);
     norm_rows(k.data(), T * s.n_head_kv, D, L.k_norm, s.norm_eps);
     const bool local = s.is_local_layer(il);
-    const float rope_base = local ? s.rope_base_local : s.rope_base;
-    const float rope_scale = local ? s.rope_freq_scale_local : s.rope_freq_scale;
+    const RopeTable& rope = local ? rope_local : rope_global;
     for (int64_t t = 0; t < T; ++t) {
       const BatchEntry& e = batch[static_cast<size_t>(t)];
       for (int64_t hh = 0; hh < s.n_head; ++hh) {
-        kernels::rope(&q[static_cast<size_t>(t * Q + hh * D)], D, s.rope_dim, e.pos, rope_base, rope_scale, freq_factors, neox);
+        kernels::rope(&q[static_cast<size_t>(t * Q + hh * D)], s.rope_dim, e.pos, rope.freq.data(), rope.mscale, neox);
       }
       for (int64_t hh = 0; hh < s.n_head_kv; ++hh) {
-        kernels::rope(&k[static_cast<size_t>(t * KV + hh * D)], D, s.rope_dim, e.pos, rope_base, rope_scale, freq_factors, neox);
+        kernels::rope(&k[static_cast<size_t>(t * KV + hh * D)], s.rope_dim, e.pos, rope.freq.data(), rope.mscale, neox);
       }
       cache.store(il, e.seq, e.pos, &k[static_cast<size_t>(t * KV)], &v[static_cast<size_t>(t * KV)]);
     }

@@ -34,6 +34,40 @@ int64_t key_int(const GgufFile& f, const std::string& key, int64_t fallback, boo
   }
   return v->as_i64(f.path() + ": key '" + key + "'");
 }
+
+// rope.scaling.* keys as llama.cpp's converters write them.
+void read_rope_scaling(const GgufFile& f, ModelSpec& s) {
+  const std::string a = s.arch + ".";
+  const std::string scaling = f.get_string_or(a + "rope.scaling.type", "none");
+  // Without the key the training context is the original one (llama.cpp's fallback).
+  s.rope_orig_ctx = key_int(f, a + "rope.scaling.original_context_length", s.n_ctx_train, false);
+  s.rope_attn_factor = static_cast<float>(f.get_f64_or(a + "rope.scaling.attn_factor", 1.0));
+  if (s.rope_orig_ctx <= 0 || !(s.rope_attn_factor > 0)) {
+    fail(f.path(), ": '", a, "rope.scaling.original_context_length' and 'attn_factor' must be positive");
+  }
+  if (scaling == "linear" || scaling == "yarn") {
+    const double factor = f.get_f64_or(a + "rope.scaling.factor", 1.0);
+    if (!(factor > 0)) fail(f.path(), ": '", a, "rope.scaling.factor' must be positive");
+    s.rope_freq_scale = static_cast<float>(1.0 / factor);
+    s.rope_scaling = scaling == "yarn" ? RopeScaling::kYarn : RopeScaling::kLinear;
+  } else if (scaling == "longrope") {
+    s.rope_scaling = RopeScaling::kLongRope;  // the factors are tensors (arch_phi3.cpp)
+  } else if (scaling != "none" && scaling != "llama3") {
+    // llama3 scaling arrives as rope_freqs.weight.
+    fail(f.path(), ": '", a, "rope.scaling.type' '", scaling, "' is not supported yet");
+  }
+  if (s.rope_scaling == RopeScaling::kYarn) {
+    s.yarn_beta_fast = static_cast<float>(f.get_f64_or(a + "rope.scaling.yarn_beta_fast", 32.0));
+    s.yarn_beta_slow = static_cast<float>(f.get_f64_or(a + "rope.scaling.yarn_beta_slow", 1.0));
+    if (!(s.yarn_beta_fast > s.yarn_beta_slow && s.yarn_beta_slow > 0)) {
+      fail(f.path(), ": YaRN needs yarn_beta_fast > yarn_beta_slow > 0");
+    }
+    // HF's mscale_all_dim, as the llama-like converters write it (DeepSeek 2
+    // stores a tenth of it and scales attention itself: not an arch here).
+    s.yarn_log_mul = static_cast<float>(f.get_f64_or(a + "rope.scaling.yarn_log_multiplier", 0.0));
+  }
+}
+
 }  // namespace
 
 const Architecture* find_architecture(const std::string& name) {
@@ -122,15 +156,7 @@ void read_llama_like_spec(const GgufFile& f, ModelSpec& s) {
   if (s.rope_dim > s.head_dim || s.rope_dim % 2 != 0) fail(f.path(), ": '", a, "rope.dimension_count' must be even and at most the head size");
   s.norm_eps = static_cast<float>(f.get_f64_or(a + "attention.layer_norm_rms_epsilon", 1e-5));
   s.rope_base = static_cast<float>(f.get_f64_or(a + "rope.freq_base", 10000.0));
-  const std::string scaling = f.get_string_or(a + "rope.scaling.type", "none");
-  if (scaling == "linear") {
-    const double factor = f.get_f64_or(a + "rope.scaling.factor", 1.0);
-    if (factor <= 0) fail(f.path(), ": '", a, "rope.scaling.factor' must be positive");
-    s.rope_freq_scale = static_cast<float>(1.0 / factor);
-  } else if (scaling != "none" && scaling != "llama3") {
-    // llama3 scaling arrives as rope_freqs.weight; YaRN is not implemented yet.
-    fail(f.path(), ": '", a, "rope.scaling.type' '", scaling, "' is not supported yet");
-  }
+  read_rope_scaling(f, s);
 }
 
 void bind_llama_like(Model& m, ModelSpec& s, const LlamaLikeTensors& with) {

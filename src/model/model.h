@@ -53,6 +53,8 @@ class Model {
   std::vector<float> output_norm;
   MatrixView output;  // token_embd when tied
   std::vector<float> rope_freq_factors;  // empty unless the file has rope_freqs.weight
+  // Phi-3 LongRoPE per-pair frequency divisors (spec.rope_scaling == kLongRope).
+  std::vector<float> rope_factors_long, rope_factors_short;
   std::vector<LayerWeights> layers;
 
   // Binding helpers for architecture files: a matrix of exactly

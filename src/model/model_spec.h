@@ -11,6 +11,9 @@ namespace nomoat {
 
 enum class RopeStyle { kNorm, kNeox };  // adjacent pairs (Llama GGUF) or split halves (NeoX/Qwen/Gemma)
 enum class FfnActivation { kSiluGlu, kGeluGlu };
+// How RoPE was stretched past the pre-training context (GGUF rope.scaling.type).
+// Llama 3.1's "llama3" scaling arrives as rope_freqs.weight and needs no type.
+enum class RopeScaling { kNone, kLinear, kYarn, kLongRope };
 
 struct ModelSpec {
   std::string arch;
@@ -27,7 +30,22 @@ struct ModelSpec {
   RopeStyle rope_style = RopeStyle::kNorm;
   int64_t rope_dim = 0;          // dimensions rotated per head (<= head_dim)
   float rope_base = 10000.0f;
-  float rope_freq_scale = 1.0f;  // 1 / linear scaling factor
+  float rope_freq_scale = 1.0f;  // 1 / scaling factor (linear; YaRN's interpolated frequencies)
+  RopeScaling rope_scaling = RopeScaling::kNone;
+  // The pre-training context (rope.scaling.original_context_length): YaRN's
+  // ramp is placed by it, and LongRoPE uses its long factors past it.
+  int64_t rope_orig_ctx = 0;
+  // YaRN: pairs that turn more than beta_fast times over the original
+  // context keep their frequency, fewer than beta_slow times are
+  // interpolated, a linear ramp in between (the paper's alpha / beta).
+  float yarn_beta_fast = 32.0f;
+  float yarn_beta_slow = 1.0f;
+  // YaRN's magnitude is (0.1 ln(factor) + 1) / (0.1 m ln(factor) + 1) with
+  // m = rope.scaling.yarn_log_multiplier (HF mscale_all_dim); 0: no divisor.
+  float yarn_log_mul = 0.0f;
+  // Multiplies RoPE's cos and sin (rope.scaling.attn_factor; LongRoPE's
+  // attention factor). YaRN multiplies in 0.1 ln(factor) + 1 on top.
+  float rope_attn_factor = 1.0f;
 
   FfnActivation activation = FfnActivation::kSiluGlu;
   bool tied_output = false;      // output matrix is the token embedding

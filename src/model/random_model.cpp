@@ -65,7 +65,9 @@ class NormalRng {
 };
 
 // kNearOne: norm weights of 1 + N(0, stddev), so a misapplied norm shows.
-enum class Init { kOnes, kNormal, kNearOne };
+// kDivisor: RoPE frequency divisors 1 + |N(0, stddev)|: at least 1 like real
+// ones (they only slow pairs down), spread enough to matter at short positions.
+enum class Init { kOnes, kNormal, kNearOne, kDivisor };
 
 struct PlannedTensor {
   std::string name;
@@ -108,6 +110,12 @@ std::vector<PlannedTensor> plan_tensors(const RandomModelOptions& o) {
   auto norm = [&](std::string name, int64_t n) { plan.push_back({std::move(name), {n}, DType::F32, norm_init, 0.1f}); };
   auto bias = [&](std::string name, int64_t n) { plan.push_back({std::move(name), {n}, DType::F32, Init::kNormal, 0.5f}); };
   plan.push_back({"token_embd.weight", {o.n_embd, o.n_vocab}, fitting_type(o.type, o.n_embd), Init::kNormal, embd_std});
+  auto divisors = [&](std::string name) { plan.push_back({std::move(name), {o.rope_dim / 2}, DType::F32, Init::kDivisor, 2.0f}); };
+  if (o.rope_freqs) divisors("rope_freqs.weight");
+  if (o.rope_scaling == "longrope") {
+    divisors("rope_factors_long.weight");
+    divisors("rope_factors_short.weight");
+  }
   for (int64_t i = 0; i < o.n_layer; ++i) {
     const std::string p = "blk." + std::to_string(i) + ".";
     norm(p + "attn_norm.weight", o.n_embd);
@@ -231,6 +239,9 @@ void fill_tensor(const PlannedTensor& t, uint64_t seed, int threads, uint8_t* ds
         if (t.init == Init::kNearOne) {
           for (int64_t k = 0; k < n; ++k) buf[static_cast<size_t>(k)] += 1.0f;
         }
+        if (t.init == Init::kDivisor) {
+          for (int64_t k = 0; k < n; ++k) buf[static_cast<size_t>(k)] = 1.0f + std::abs(buf[static_cast<size_t>(k)]);
+        }
       }
       traits.quantize(buf.data(), dst + static_cast<size_t>(r0) * row_bytes, n);
     }
@@ -290,6 +301,15 @@ void write_random_model(const RandomModelOptions& opt, const std::string& path,
   if (o.rope_freq_base <= 0) o.rope_freq_base = arch.rfind("qwen", 0) == 0 || arch == "gemma3" ? 1e6f : 10000.0f;
   if (o.sliding_window <= 0) o.sliding_window = arch == "gemma2" ? 4096 : 512;
   if (o.attn_softcap <= 0) o.attn_softcap = 50.0f;
+  const std::string& scaling = o.rope_scaling;
+  if (!scaling.empty() && scaling != "linear" && scaling != "yarn" && scaling != "longrope") {
+    fail("gen-model: RoPE scaling '", scaling, "' is not one of linear, yarn, longrope");
+  }
+  if (scaling == "longrope" && arch != "phi3") fail("gen-model: LongRoPE needs --arch phi3");
+  if (o.rope_scaling_factor <= 0) o.rope_scaling_factor = 4.0f;
+  if (o.rope_orig_ctx < 0 || o.yarn_beta_fast < 0 || o.yarn_beta_slow < 0 || o.rope_attn_factor < 0 || o.yarn_log_mul < 0) {
+    fail("gen-model: RoPE scaling parameters must not be negative");
+  }
   if (o.final_softcap <= 0) o.final_softcap = 30.0f;
   const DTypeTraits& traits = dtype_traits(o.type);
   if (traits.quantize == nullptr) fail("gen-model: cannot write ", traits.name, " weights");
@@ -327,6 +347,16 @@ void write_random_model(const RandomModelOptions& opt, const std::string& path,
     w.set(a + "expert_count", u32(o.n_expert));
     w.set(a + "expert_used_count", u32(o.n_expert_used));
     if (arch == "qwen3moe") w.set(a + "expert_feed_forward_length", u32(o.n_ff));
+  }
+  if (!scaling.empty()) {
+    // The keys llama.cpp's converters write (gguf-py Keys.Rope).
+    w.set(a + "rope.scaling.type", GgufValue::string(scaling));
+    if (scaling != "longrope") w.set(a + "rope.scaling.factor", GgufValue::f32(o.rope_scaling_factor));
+    if (o.rope_orig_ctx > 0) w.set(a + "rope.scaling.original_context_length", u32(o.rope_orig_ctx));
+    if (o.yarn_beta_fast > 0) w.set(a + "rope.scaling.yarn_beta_fast", GgufValue::f32(o.yarn_beta_fast));
+    if (o.yarn_beta_slow > 0) w.set(a + "rope.scaling.yarn_beta_slow", GgufValue::f32(o.yarn_beta_slow));
+    if (o.rope_attn_factor > 0) w.set(a + "rope.scaling.attn_factor", GgufValue::f32(o.rope_attn_factor));
+    if (o.yarn_log_mul > 0) w.set(a + "rope.scaling.yarn_log_multiplier", GgufValue::f32(o.yarn_log_mul));
   }
   if (is_gemma(arch)) w.set(a + "attention.sliding_window", u32(o.sliding_window));
   if (arch == "gemma2") {

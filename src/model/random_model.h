@@ -34,6 +34,16 @@ struct RandomModelOptions {
   float final_softcap = 0;     // gemma2; 0: 30
   int64_t n_expert = 0;        // llama (Mixtral-style) and qwen3moe; n_ff is then each expert's width
   int64_t n_expert_used = 0;
+  // RoPE scaling metadata (rope.scaling.*): "" (none), "linear", "yarn" or
+  // "longrope" (phi3 only; also writes random rope_factors_long/short).
+  std::string rope_scaling;
+  float rope_scaling_factor = 0;  // linear / yarn; 0: 4
+  int64_t rope_orig_ctx = 0;      // original_context_length; 0: not written
+  float yarn_beta_fast = 0;       // 0: not written (readers use 32)
+  float yarn_beta_slow = 0;       // 0: not written (readers use 1)
+  float rope_attn_factor = 0;     // rope.scaling.attn_factor; 0: not written
+  float yarn_log_mul = 0;         // rope.scaling.yarn_log_multiplier (mscale_all_dim); 0: not written
+  bool rope_freqs = false;        // Llama 3.1's rope_freqs.weight (random per-pair divisors)
 };
 
 // Architectures write_random_model can write.

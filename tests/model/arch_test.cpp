@@ -125,8 +125,14 @@ TEST(Architectures, BatchingDoesNotChangeResults) {
   RandomModelOptions qwen3moe = small("qwen3moe");
   qwen3moe.n_expert = 5;
   qwen3moe.n_expert_used = 3;
+  RandomModelOptions yarn = small("qwen3");
+  yarn.rope_scaling = "yarn";
+  yarn.rope_orig_ctx = 128;
+  RandomModelOptions longrope = small("phi3");
+  longrope.rope_scaling = "longrope";
+  longrope.rope_orig_ctx = 8;  // the 16-position cache: long factors
   for (const auto& [name, o] : {std::pair{"qwen2", small("qwen2")}, {"phi3", small("phi3")}, {"gemma2", gemma2}, {"gemma3", gemma3},
-                                {"mixtral", mixtral}, {"qwen3moe", qwen3moe}}) {
+                                {"mixtral", mixtral}, {"qwen3moe", qwen3moe}, {"yarn", yarn}, {"longrope", longrope}}) {
     const std::string path = write(o, std::string("batch_") + name);
     expect_batch_equals_steps(path, DType::F32);
     expect_batch_equals_steps(path, DType::F16);
@@ -179,12 +185,52 @@ TEST(Architectures, MissingOrMisshapenTensorsNameFileAndTensor) {
   expect_load_error(tampered(gemma3, "blk.0.attn_q_norm.weight", {8}), "blk.0.attn_q_norm.weight");
 }
 
+TEST(Architectures, RopeScalingSpecsFollowTheirFiles) {
+  {
+    RandomModelOptions o = small("qwen2");
+    o.rope_scaling = "yarn";
+    o.rope_scaling_factor = 4;
+    o.rope_orig_ctx = 256;
+    const auto m = Model::load(write(o, "yarn"));
+    const ModelSpec& s = m->spec();
+    EXPECT_EQ(s.rope_scaling, RopeScaling::kYarn);
+    EXPECT_FLOAT_EQ(s.rope_freq_scale, 0.25f);
+    EXPECT_EQ(s.rope_orig_ctx, 256);
+    EXPECT_EQ(s.yarn_beta_fast, 32.0f);  // defaults when the file has none
+    EXPECT_EQ(s.yarn_beta_slow, 1.0f);
+    EXPECT_EQ(s.rope_attn_factor, 1.0f);
+  }
+  {
+    RandomModelOptions o = small("phi3");
+    o.rope_scaling = "longrope";
+    o.rope_orig_ctx = 32;  // context_length 2048: factor 64
+    const auto m = Model::load(write(o, "longrope"));
+    const ModelSpec& s = m->spec();
+    EXPECT_EQ(s.rope_scaling, RopeScaling::kLongRope);
+    EXPECT_NEAR(s.rope_attn_factor, std::sqrt(1.0 + std::log(64.0) / std::log(32.0)), 1e-6);
+    EXPECT_EQ(m->rope_factors_long.size(), 8u);
+    EXPECT_EQ(m->rope_factors_short.size(), 8u);
+    expect_load_error(tampered(write(o, "longrope_bad"), "rope_factors_short.weight", {}), "rope_factors_short.weight");
+  }
+  {
+    RandomModelOptions o = small("llama");
+    o.rope_freqs = true;
+    const auto m = Model::load(write(o, "rope_freqs"));
+    ASSERT_EQ(m->rope_freq_factors.size(), 8u);
+    for (float f : m->rope_freq_factors) EXPECT_GE(f, 1.0f);
+    EXPECT_EQ(m->spec().rope_scaling, RopeScaling::kNone);
+  }
+}
+
 TEST(Architectures, GenModelRejectsImpossibleOptions) {
   RandomModelOptions o = small("gemma2");
   o.n_expert = 4;
   EXPECT_THROW(write_random_model(o, (testing::scratch_dir("bad_gen") / "x.gguf").string()), Error);
   EXPECT_THROW(write_random_model(small("qwen3moe"), (testing::scratch_dir("bad_gen") / "y.gguf").string()), Error);
   EXPECT_THROW(write_random_model(small("gpt2"), (testing::scratch_dir("bad_gen") / "z.gguf").string()), Error);
+  RandomModelOptions longrope = small("llama");
+  longrope.rope_scaling = "longrope";  // Phi-3 only
+  EXPECT_THROW(write_random_model(longrope, (testing::scratch_dir("bad_gen") / "w.gguf").string()), Error);
 }
 
 }  // namespace

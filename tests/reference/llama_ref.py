@@ -82,6 +82,34 @@ from gguf_reader import GGUFFile  # noqa: E402
 #   query_pre_attn_scalar is not in GGUF: head_dim, but n_embd / n_head for the
 #   27B models (gemma2: 46 layers, gemma3: 62 layers), as gemma_pytorch's
 #   configs give it.
+#
+# RoPE scaling (GGUF <arch>.rope.scaling.*), from the papers and HF's
+# modeling_rope_utils / Phi3 code:
+#   linear:   positions divided by the factor.
+#   yarn (YaRN paper, "NTK-by-parts" + temperature; HF _compute_yarn_parameters):
+#     with d = rope_dim, base b, original context L (original_context_length,
+#     else context_length), pair i has wavelength 2*pi*b^(2i/d); it turns
+#     r = L / wavelength times in the original context. Pairs with r > beta_fast
+#     (default 32) keep their frequency, r < beta_slow (default 1) are divided by
+#     the factor s, linearly blended in between. HF places the blend by pair
+#     index: low = floor(dim(beta_fast)), high = ceil(dim(beta_slow)) with
+#     dim(r) = d * ln(L / (2*pi*r)) / (2 ln b), clamped to [0, d-1];
+#     weight of the interpolated frequency = clip((i - low) / (high - low), 0, 1).
+#     cos and sin are multiplied by the attention factor 0.1 ln(s) + 1 (s > 1),
+#     times rope.scaling.attn_factor when the file has it. With HF's
+#     mscale_all_dim (GGUF rope.scaling.yarn_log_multiplier, as llama.cpp reads
+#     it for non-DeepSeek files; mscale taken as 1) the factor is
+#     get_mscale(s, 1) / get_mscale(s, mscale_all_dim), get_mscale(s, m) =
+#     0.1 m ln(s) + 1.
+#   longrope (Phi-3 128k, Phi-3.5, Phi-4-mini; HF _compute_longrope_parameters):
+#     inv_freq = 1 / (ext_factors * b^(2i/d)), ext_factors = rope_factors_long
+#     when the sequence length exceeds original_max_position_embeddings, else
+#     rope_factors_short. HF decides by the current length; llama.cpp by the
+#     context size it allocated, which keeps cached keys valid: forward() takes
+#     that size as n_ctx. Attention factor on cos and sin: the file's
+#     rope.scaling.attn_factor, else sqrt(1 + ln(s) / ln(L)) with
+#     s = context_length / L (1 when s <= 1).
+#   llama3 (Llama 3.1): GGUF ships the per-pair divisors as rope_freqs.weight.
 SUPPORTED_ARCHS = ("llama", "qwen2", "qwen3", "qwen3moe", "phi3", "gemma2", "gemma3")
 
 
@@ -113,6 +141,13 @@ class ModelConfig:
     n_expert: int = 0
     n_expert_used: int = 0
     expert_norm: bool = True
+    rope_scaling: str = "none"  # none, linear, yarn, longrope
+    rope_orig_ctx: int = 0      # original (pre-training) context for yarn / longrope
+    yarn_factor: float = 1.0
+    yarn_beta_fast: float = 32.0
+    yarn_beta_slow: float = 1.0
+    yarn_mscale_all_dim: float = 0.0  # 0: absent
+    rope_attn_factor: float = 1.0  # multiplies cos and sin (yarn adds its own on top)
 
 
 def _per_layer(value, layer):
@@ -136,11 +171,27 @@ def read_config(gguf):
     n_head_kv = int(_per_layer(key("attention.head_count_kv", n_head), 0))
     head_dim = int(key("attention.key_length", n_embd // n_head))
     scaling = gguf.get(f"{arch}.rope.scaling.type", "none")
-    if scaling not in ("none", "linear"):
-        # YaRN / LongRoPE change both frequencies and attention magnitude;
-        # not needed for llama files today and easy to get subtly wrong.
+    if scaling == "llama3":
+        scaling = "none"   # the divisors are rope_freqs.weight
+    if scaling not in ("none", "linear", "yarn", "longrope"):
         raise NotImplementedError(f"rope scaling {scaling}")
-    factor = float(gguf.get(f"{arch}.rope.scaling.factor", 1.0)) if scaling == "linear" else 1.0
+    if scaling == "none" and "rope_factors_long.weight" in gguf.tensors:
+        scaling = "longrope"   # older Phi-3 files carry only the tensors
+    factor = float(gguf.get(f"{arch}.rope.scaling.factor", 1.0)) if scaling in ("linear", "yarn") else 1.0
+    n_ctx_train = int(key("context_length", 0))
+    orig_ctx = int(gguf.get(f"{arch}.rope.scaling.original_context_length", n_ctx_train))
+    rope_extra = {"rope_scaling": scaling, "rope_orig_ctx": orig_ctx}
+    attn_factor = gguf.get(f"{arch}.rope.scaling.attn_factor")
+    if scaling == "yarn":
+        rope_extra["yarn_factor"] = factor
+        rope_extra["yarn_beta_fast"] = float(gguf.get(f"{arch}.rope.scaling.yarn_beta_fast", 32.0))
+        rope_extra["yarn_beta_slow"] = float(gguf.get(f"{arch}.rope.scaling.yarn_beta_slow", 1.0))
+        rope_extra["yarn_mscale_all_dim"] = float(gguf.get(f"{arch}.rope.scaling.yarn_log_multiplier", 0.0))
+        factor = 1.0   # not linear: the frequencies carry the factor
+    if scaling == "longrope" and attn_factor is None:
+        s = n_ctx_train / orig_ctx
+        attn_factor = np.sqrt(1.0 + np.log(s) / np.log(orig_ctx)) if s > 1.0 else 1.0
+    rope_extra["rope_attn_factor"] = 1.0 if attn_factor is None else float(attn_factor)
     n_layer = int(key("block_count"))
     n_expert = int(gguf.get(f"{arch}.expert_count", 0))
     if n_expert:
@@ -183,11 +234,12 @@ def read_config(gguf):
         head_dim=head_dim,
         head_dim_v=int(key("attention.value_length", head_dim)),
         n_ff=n_ff,
-        n_ctx_train=int(key("context_length", 0)),
+        n_ctx_train=n_ctx_train,
         norm_eps=float(key("attention.layer_norm_rms_epsilon")),
         rope_base=float(key("rope.freq_base", 10000.0)),
         rope_dim=int(key("rope.dimension_count", head_dim)),
         rope_linear_factor=factor if factor > 0 else 1.0,
+        **rope_extra,
         **family,
     )
 
@@ -205,6 +257,9 @@ class Model:
         self.output = self.weight("output.weight") if self.has("output.weight") else self.token_embd
         # Llama 3.1 "llama3" rope scaling ships as per-frequency divisors.
         self.rope_freq_factors = self.weight("rope_freqs.weight") if self.has("rope_freqs.weight") else None
+        if self.config.rope_scaling == "longrope":
+            self.rope_factors_long = self.weight("rope_factors_long.weight")
+            self.rope_factors_short = self.weight("rope_factors_short.weight")
 
     def has(self, name):
         return name in self.gguf.tensors
@@ -243,25 +298,60 @@ def softcap(x, cap):
     return cap * np.tanh(x / cap) if cap > 0 else x
 
 
-def rope_angles(cfg, positions, freq_factors=None, base=None, linear_factor=None):
-    """(n_tokens, rope_dim/2) angles: pos * base^(-2i/rope_dim) [/ freq_factors[i]]."""
+def yarn_inv_freq(cfg, base):
+    """YaRN's per-pair frequencies (see "RoPE scaling" at the top): each pair's
+    own frequency where it turns more than beta_fast times in the original
+    context, divided by the factor where fewer than beta_slow, blended linearly
+    by pair index in between."""
+    d = cfg.rope_dim
+    own = base ** (-np.arange(0, d, 2, dtype=np.float64) / d)
+    stretched = own / cfg.yarn_factor
+
+    def pair_index(turns):
+        return d * np.log(cfg.rope_orig_ctx / (turns * 2.0 * np.pi)) / (2.0 * np.log(base))
+
+    low = max(np.floor(pair_index(cfg.yarn_beta_fast)), 0.0)
+    high = min(np.ceil(pair_index(cfg.yarn_beta_slow)), d - 1.0)
+    if high == low:
+        high += 0.001
+    stretch_weight = np.clip((np.arange(d // 2, dtype=np.float64) - low) / (high - low), 0.0, 1.0)
+    return stretched * stretch_weight + own * (1.0 - stretch_weight)
+
+
+def rope_angles(cfg, positions, freq_factors=None, base=None, linear_factor=None, yarn=False):
+    """(n_tokens, rope_dim/2) angles: pos * base^(-2i/rope_dim) [/ freq_factors[i]]
+    (YaRN's blended frequencies instead when `yarn`)."""
     base = cfg.rope_base if base is None else base
     linear_factor = cfg.rope_linear_factor if linear_factor is None else linear_factor
     i = np.arange(cfg.rope_dim // 2, dtype=np.float64)
-    inv_freq = base ** (-2.0 * i / cfg.rope_dim)
+    inv_freq = yarn_inv_freq(cfg, base) if yarn else base ** (-2.0 * i / cfg.rope_dim)
     if freq_factors is not None:
         inv_freq = inv_freq / freq_factors[: cfg.rope_dim // 2]
     pos = np.asarray(positions, dtype=np.float64) / linear_factor
     return np.outer(pos, inv_freq)
 
 
-def rope_adjacent_pairs(x, angles, rope_dim):
+def rope_magnitude(cfg, yarn=False):
+    """What cos and sin are multiplied by: the file's attention factor, and
+    YaRN's temperature term 0.1 ln(s) + 1 (for s > 1) when `yarn`."""
+    def get_mscale(scale, mscale=1.0):
+        return 0.1 * mscale * np.log(scale) + 1.0 if scale > 1.0 else 1.0
+
+    m = cfg.rope_attn_factor
+    if yarn:
+        m *= get_mscale(cfg.yarn_factor)
+        if cfg.yarn_mscale_all_dim:
+            m /= get_mscale(cfg.yarn_factor, cfg.yarn_mscale_all_dim)
+    return m
+
+
+def rope_adjacent_pairs(x, angles, rope_dim, mscale=1.0):
     """GGUF "normal" RoPE on x of shape (n_tokens, n_heads, head_dim): rotate
     (x[2i], x[2i+1]) by angles[:, i] for 2i < rope_dim; dims past rope_dim are
     left as they are (partial rotary)."""
     out = x.copy()
-    cos = np.cos(angles)[:, None, :]   # broadcast over heads
-    sin = np.sin(angles)[:, None, :]
+    cos = mscale * np.cos(angles)[:, None, :]   # broadcast over heads
+    sin = mscale * np.sin(angles)[:, None, :]
     even = x[..., 0:rope_dim:2]
     odd = x[..., 1:rope_dim:2]
     out[..., 0:rope_dim:2] = even * cos - odd * sin
@@ -269,15 +359,15 @@ def rope_adjacent_pairs(x, angles, rope_dim):
     return out
 
 
-def rope_rotate_half(x, angles, rope_dim):
+def rope_rotate_half(x, angles, rope_dim, mscale=1.0):
     """HF rotate_half RoPE (GGUF "NEOX"): with r = x[..., :rope_dim] split into
     halves (a, b), r * cos + concat(-b, a) * sin, cos/sin repeated over both
     halves; dims past rope_dim pass through."""
     out = x.copy()
     r = x[..., :rope_dim]
     half = rope_dim // 2
-    cos = np.concatenate([np.cos(angles)] * 2, axis=-1)[:, None, :]
-    sin = np.concatenate([np.sin(angles)] * 2, axis=-1)[:, None, :]
+    cos = mscale * np.concatenate([np.cos(angles)] * 2, axis=-1)[:, None, :]
+    sin = mscale * np.concatenate([np.sin(angles)] * 2, axis=-1)[:, None, :]
     rotated = np.concatenate([-r[..., half:], r[..., :half]], axis=-1)
     out[..., :rope_dim] = r * cos + rotated * sin
     return out
@@ -331,7 +421,7 @@ def _project_qkv(model, i, x):
     return q, k, v
 
 
-def attention_block(model, i, x, positions):
+def attention_block(model, i, x, positions, n_ctx):
     cfg = model.config
     n_tokens = x.shape[0]
     q, k, v = _project_qkv(model, i, x)
@@ -342,13 +432,19 @@ def attention_block(model, i, x, positions):
         q = rms_norm(q, model.layer(i, "attn_q_norm"), cfg.norm_eps)
         k = rms_norm(k, model.layer(i, "attn_k_norm"), cfg.norm_eps)
     local = i in cfg.local_layers and cfg.window > 0
-    if local:
-        angles = rope_angles(cfg, positions, model.rope_freq_factors, cfg.rope_base_local, cfg.local_linear_factor)
+    factors = model.rope_freq_factors
+    if cfg.rope_scaling == "longrope":
+        factors = model.rope_factors_long if n_ctx > cfg.rope_orig_ctx else model.rope_factors_short
+    if local:   # Gemma's local layers: own base, no YaRN
+        angles = rope_angles(cfg, positions, factors, cfg.rope_base_local, cfg.local_linear_factor)
+        mscale = rope_magnitude(cfg)
     else:
-        angles = rope_angles(cfg, positions, model.rope_freq_factors)
+        yarn = cfg.rope_scaling == "yarn"
+        angles = rope_angles(cfg, positions, factors, yarn=yarn)
+        mscale = rope_magnitude(cfg, yarn)
     rope = rope_rotate_half if cfg.rope_neox else rope_adjacent_pairs
-    q = rope(q, angles, cfg.rope_dim)
-    k = rope(k, angles, cfg.rope_dim)
+    q = rope(q, angles, cfg.rope_dim, mscale)
+    k = rope(k, angles, cfg.rope_dim, mscale)
     attn = causal_attention(q, k, v, cfg.n_head, cfg.n_head_kv, cfg.attn_scale, cfg.attn_softcap,
                             cfg.window if local else 0)
     return linear(attn, model.layer(i, "attn_output"))
@@ -400,9 +496,10 @@ def _post_norm(model, i, name, y):
     return y
 
 
-def forward(model, tokens, return_hidden=False):
+def forward(model, tokens, return_hidden=False, n_ctx=None):
     """Logits (n_tokens, n_vocab) float64 for every position of `tokens`
-    (positions 0..n-1, no cache: the whole sequence is recomputed)."""
+    (positions 0..n-1, no cache: the whole sequence is recomputed). n_ctx: the
+    context size in use (LongRoPE picks its factors by it); default the length."""
     cfg = model.config
     tokens = np.asarray(tokens, dtype=np.int64)
     if tokens.ndim != 1 or tokens.size == 0:
@@ -410,10 +507,11 @@ def forward(model, tokens, return_hidden=False):
     if tokens.min() < 0 or tokens.max() >= model.n_vocab:
         raise ValueError(f"token id out of range [0, {model.n_vocab})")
     positions = np.arange(tokens.size)
+    n_ctx = tokens.size if n_ctx is None else n_ctx
     h = model.token_embd[tokens] * cfg.embed_scale     # residual stream (T, n_embd)
     for i in range(cfg.n_layer):
         x = rms_norm(h, model.layer(i, "attn_norm"), cfg.norm_eps)
-        h = h + _post_norm(model, i, "post_attention_norm", attention_block(model, i, x, positions))
+        h = h + _post_norm(model, i, "post_attention_norm", attention_block(model, i, x, positions, n_ctx))
         x = rms_norm(h, model.layer(i, "ffn_norm"), cfg.norm_eps)
         h = h + _post_norm(model, i, "post_ffw_norm", ffn_block(model, i, x))
     h = rms_norm(h, model.weight("output_norm.weight"), cfg.norm_eps)
@@ -444,13 +542,15 @@ def main(argv=None):
     parser.add_argument("model", help="GGUF model file")
     parser.add_argument("--tokens", required=True, help="comma-separated token ids, e.g. 1,2,3")
     parser.add_argument("--out", help="write n_tokens x n_vocab float32 logits here")
+    parser.add_argument("--n-ctx", type=int, default=None,
+                        help="context size in use (LongRoPE long/short factors); default the token count")
     parser.add_argument("--generate", type=int, default=0, metavar="N",
                         help="also greedy-generate N tokens after the sequence (printed as 'generated')")
     args = parser.parse_args(argv)
 
     model = Model(args.model)
     tokens = _parse_tokens(args.tokens)
-    logits = forward(model, tokens)
+    logits = forward(model, tokens, n_ctx=args.n_ctx)
     if args.out:
         np.ascontiguousarray(logits, dtype="<f4").tofile(args.out)
     summary = {"n_tokens": len(tokens), "n_vocab": model.n_vocab,

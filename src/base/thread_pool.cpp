@@ -1,0 +1,142 @@
+#include "base/thread_pool.h"
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <set>
+#include <string>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define NOMOAT_CPU_RELAX() _mm_pause()
+#else
+#define NOMOAT_CPU_RELAX() std::this_thread::yield()
+#endif
+
+namespace nomoat {
+
+namespace {
+
+// How long an idle worker polls for the next job before sleeping. Long
+// enough to bridge the gap between the matmuls of one token (norms, rope,
+// attention), short enough not to steal a core from other processes.
+// generation_ = (run counter << 16) | number of workers taking part.
+constexpr uint64_t kWorkerMask = 0xffff;
+constexpr uint64_t kGenerationStep = kWorkerMask + 1;
+
+constexpr auto kSpinBeforeSleep = std::chrono::microseconds(200);
+
+}  // namespace
+
+int physical_core_count() {
+  // Count distinct core_cpus_list strings: SMT siblings share one.
+  std::set<std::string> cores;
+  const unsigned logical = std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned cpu = 0; cpu < logical; ++cpu) {
+    std::ifstream f("/sys/devices/system/cpu/cpu" + std::to_string(cpu) + "/topology/thread_siblings_list");
+    std::string line;
+    if (!f || !std::getline(f, line)) return static_cast<int>(logical);
+    cores.insert(line);
+  }
+  return std::max<int>(1, static_cast<int>(cores.size()));
+}
+
+ThreadPool::ThreadPool(int n_threads) {
+  if (n_threads <= 0) n_threads = physical_core_count();
+  n_threads = std::min(n_threads, static_cast<int>(kWorkerMask));
+  workers_.reserve(static_cast<size_t>(n_threads - 1));
+  for (int i = 0; i < n_threads - 1; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lock(sleep_mutex_);
+    stop_.store(true, std::memory_order_release);
+    generation_.fetch_add(kGenerationStep, std::memory_order_release);
+  }
+  wake_.notify_all();
+  for (auto& t : workers_) t.join();
+}
+
+ThreadPool& ThreadPool::global() {
+  static ThreadPool pool;
+  return pool;
+}
+
+void ThreadPool::do_tasks() {
+  const auto& fn = *job_fn_;
+  for (;;) {
+    const int64_t task = next_task_.fetch_add(1, std::memory_order_relaxed);
+    if (task >= job_tasks_) return;
+    try {
+      fn(task);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(error_mutex_);
+      if (!error_) error_ = std::current_exception();
+    }
+  }
+}
+
+void ThreadPool::worker_loop(int index) {
+  uint64_t seen = 0;
+  for (;;) {
+    // Spin first: the next job usually arrives within microseconds.
+    uint64_t gen = generation_.load(std::memory_order_acquire);
+    const auto spin_until = std::chrono::steady_clock::now() + kSpinBeforeSleep;
+    for (int i = 0; gen == seen; ++i) {
+      NOMOAT_CPU_RELAX();
+      gen = generation_.load(std::memory_order_acquire);
+      if ((i & 255) == 255 && std::chrono::steady_clock::now() > spin_until) break;
+    }
+    if (gen == seen) {
+      std::unique_lock<std::mutex> lock(sleep_mutex_);
+      wake_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen || stop_.load(); });
+      gen = generation_.load(std::memory_order_acquire);
+    }
+    if (stop_.load(std::memory_order_acquire)) return;
+    seen = gen;
+    // The participant count travels in the generation word itself, so a
+    // worker that is not taking part never reads the job fields (which the
+    // next run may already be rewriting).
+    if (index < static_cast<int>(gen & kWorkerMask)) {
+      do_tasks();
+      workers_done_.fetch_add(1, std::memory_order_release);
+    }
+  }
+}
+
+void ThreadPool::run(int64_t n_tasks, const std::function<void(int64_t)>& fn, int max_threads) {
+  if (n_tasks <= 0) return;
+  const int threads = max_threads <= 0 ? size() : std::min(max_threads, size());
+  bool idle = false;
+  if (threads <= 1 || n_tasks == 1 || !running_.compare_exchange_strong(idle, true, std::memory_order_acquire)) {
+    for (int64_t t = 0; t < n_tasks; ++t) fn(t);
+    return;
+  }
+  struct Release {
+    std::atomic<bool>& flag;
+    ~Release() { flag.store(false, std::memory_order_release); }
+  } release{running_};
+  job_fn_ = &fn;
+  job_tasks_ = n_tasks;
+  job_workers_ = static_cast<int>(std::min<int64_t>(threads - 1, n_tasks - 1));
+  const uint64_t next_generation =
+      ((generation_.load(std::memory_order_relaxed) & ~kWorkerMask) + kGenerationStep) | static_cast<uint64_t>(job_workers_);
+  next_task_.store(0, std::memory_order_relaxed);
+  workers_done_.store(0, std::memory_order_relaxed);
+  error_ = nullptr;
+  {
+    // Bumping under the mutex means a worker about to sleep either sees the
+    // new generation in its wait predicate or is woken by the notify.
+    std::lock_guard<std::mutex> lock(sleep_mutex_);
+    generation_.store(next_generation, std::memory_order_release);
+  }
+  wake_.notify_all();
+  do_tasks();
+  // Every worker of the generation must check in (not only finish the
+  // tasks): job_fn_ and the counters are reused by the next run.
+  while (workers_done_.load(std::memory_order_acquire) < job_workers_) NOMOAT_CPU_RELAX();
+  if (error_) std::rethrow_exception(error_);
+}
+
+}  // namespace nomoat

@@ -1,0 +1,68 @@
+// Persistent worker pool for the hot path (matmul). Spawning threads per
+// call costs tens of microseconds, which is a large share of one matrix x
+// vector product; these workers stay alive, spin briefly after each job
+// (the next matmul of a forward pass usually follows within microseconds)
+// and then sleep on a condition variable so an idle process does not burn
+// cores.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace nomoat {
+
+// Physical cores of the machine (SMT siblings counted once), at least 1.
+int physical_core_count();
+
+class ThreadPool {
+ public:
+  // `n_threads` counts the calling thread: n_threads - 1 workers are started.
+  // 0 means physical_core_count().
+  explicit ThreadPool(int n_threads = 0);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  // Threads that take part in a run, the caller included.
+  int size() const { return static_cast<int>(workers_.size()) + 1; }
+
+  // Calls fn(task) once for every task in [0, n_tasks), spread over at most
+  // `max_threads` threads (0 or more than size(): all), the caller included;
+  // returns when all are done. Tasks are claimed dynamically, so uneven
+  // tasks balance. The first exception thrown by a task is rethrown here.
+  // A run started while another is in progress (from a task, or another
+  // thread) executes serially on its caller instead of deadlocking.
+  void run(int64_t n_tasks, const std::function<void(int64_t)>& fn, int max_threads = 0);
+
+  // Process-wide pool sized to the physical cores, created on first use.
+  static ThreadPool& global();
+
+ private:
+  void worker_loop(int index);
+  void do_tasks();
+
+  std::vector<std::thread> workers_;
+  std::atomic<bool> running_{false};  // one run at a time; others run serially
+
+  // Current job; written by run() before the generation bump that publishes it.
+  const std::function<void(int64_t)>* job_fn_ = nullptr;
+  int64_t job_tasks_ = 0;
+  int job_workers_ = 0;  // workers (not counting the caller) taking part; also in generation_
+  std::atomic<int64_t> next_task_{0};
+  std::atomic<int> workers_done_{0};
+  std::exception_ptr error_;
+  std::mutex error_mutex_;
+
+  std::atomic<uint64_t> generation_{0};
+  std::mutex sleep_mutex_;
+  std::condition_variable wake_;
+  std::atomic<bool> stop_{false};
+};
+
+}  // namespace nomoat

@@ -1,0 +1,210 @@
+// Dispatcher of the fast matmul kernels (design: fast_matmul.h): ISA choice,
+// activation quantization and the split of rows over the thread pool. Built
+// with the project's baseline flags; the SIMD code is in the _avx2/_avx512
+// translation units.
+#include "kernels/fast_matmul.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "base/thread_pool.h"
+#include "kernels/ops.h"
+#include "tensor/blocks.h"
+#include "tensor/view.h"
+
+namespace nomoat::kernels {
+
+namespace {
+
+// Weights one task reads: big enough that claiming a task (an atomic add)
+// is noise, small enough that 2..16 threads get several tasks each.
+constexpr size_t kTaskWeightBytes = 32 * 1024;
+// Below this many multiply-adds the pool's wake-up costs more than it saves.
+constexpr int64_t kMinParallelWork = 1 << 16;
+
+const IsaKernels* kernels_for(Isa isa) {
+  switch (isa) {
+    case Isa::Avx2: return &kAvx2Kernels;
+    case Isa::Avx512: return &kAvx512Kernels;
+    case Isa::Scalar: return nullptr;
+  }
+  return nullptr;
+}
+
+MatmulKernel kernel_for(Isa isa, DType type) {
+  const IsaKernels* k = kernels_for(isa);
+  if (!k || !isa_supported(isa)) return nullptr;
+  switch (type) {
+    case DType::Q8_0: return k->q8_0;
+    case DType::Q4_0: return k->q4_0;
+    case DType::F16: return k->f16;
+    case DType::F32: return k->f32;
+    default: return nullptr;
+  }
+}
+
+bool uses_quantized_activations(DType type) { return type == DType::Q8_0 || type == DType::Q4_0; }
+
+// Per-thread scratch, reused across calls so a matmul allocates nothing
+// once warm.
+struct ActivationScratch {
+  std::vector<float> scales;
+  std::vector<int8_t> qs;
+  std::vector<int32_t> q4_bias;
+};
+
+// Q8_0-style quantization of n_vectors x cols floats (cols % 32 == 0),
+// vectorized by the ISA when it can (scalar otherwise): it reads only cols
+// floats per vector, but in a cache-resident matvec its scalar form cost
+// about a quarter of the time.
+QuantizedActivations quantize_activations(Isa isa, const float* x, int64_t n_vectors, int64_t cols,
+                                          ActivationScratch& s) {
+  const int64_t nb = cols / kQK;
+  s.scales.resize(static_cast<size_t>(n_vectors * nb));
+  s.qs.resize(static_cast<size_t>(n_vectors * cols));
+  s.q4_bias.resize(static_cast<size_t>(n_vectors * nb));
+  const IsaKernels* k = kernels_for(isa);
+  const QuantizeActivationsFn fn =
+      k && k->quantize_activations ? k->quantize_activations : &quantize_activations_scalar;
+  fn(x, n_vectors * nb, s.scales.data(), s.qs.data(), s.q4_bias.data());
+  return QuantizedActivations{s.scales.data(), s.qs.data(), s.q4_bias.data(), nb};
+}
+
+}  // namespace
+
+void quantize_activations_scalar(const float* x, int64_t n_blocks, float* scales, int8_t* qs, int32_t* q4_bias) {
+  for (int64_t b = 0; b < n_blocks; ++b) {
+    const float* xb = x + b * kQK;
+    float amax = 0.0f;
+    for (int i = 0; i < kQK; ++i) amax = std::max(amax, std::fabs(xb[i]));
+    const float d = amax / 127.0f;
+    const float id = d > 0.0f ? 1.0f / d : 0.0f;
+    int8_t* q = qs + b * kQK;
+    int32_t sum = 0;
+    for (int i = 0; i < kQK; ++i) {
+      const long v = std::lrint(xb[i] * id);
+      q[i] = static_cast<int8_t>(std::clamp<long>(v, -127, 127));
+      sum += q[i];
+    }
+    scales[b] = d;
+    q4_bias[b] = -8 * sum;
+  }
+}
+
+namespace {
+
+Isa isa_from_environment() {
+  const Isa best = detect_isa();
+  const char* env = std::getenv("NOMOAT_ISA");
+  if (!env || !*env) return best;
+  Isa wanted;
+  if (!parse_isa(env, &wanted)) {
+    std::fprintf(stderr, "nomoat: unknown NOMOAT_ISA=%s (scalar, avx2, avx512); using %s\n", env, isa_name(best));
+    return best;
+  }
+  if (!isa_supported(wanted)) {
+    std::fprintf(stderr, "nomoat: NOMOAT_ISA=%s is not supported by this CPU; using %s\n", env, isa_name(best));
+    return best;
+  }
+  return wanted;
+}
+
+}  // namespace
+
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::Scalar: return "scalar";
+    case Isa::Avx2: return "avx2";
+    case Isa::Avx512: return "avx512";
+  }
+  return "?";
+}
+
+bool parse_isa(const char* name, Isa* out) {
+  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
+    if (std::strcmp(name, isa_name(isa)) == 0) {
+      *out = isa;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool isa_supported(Isa isa) {
+#if defined(__x86_64__)
+  switch (isa) {
+    case Isa::Scalar: return true;
+    case Isa::Avx2:
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+    case Isa::Avx512:
+      return isa_supported(Isa::Avx2) && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+  }
+  return false;
+#else
+  return isa == Isa::Scalar;
+#endif
+}
+
+Isa detect_isa() {
+  if (isa_supported(Isa::Avx512)) return Isa::Avx512;
+  if (isa_supported(Isa::Avx2)) return Isa::Avx2;
+  return Isa::Scalar;
+}
+
+Isa active_isa() {
+  static const Isa isa = isa_from_environment();
+  return isa;
+}
+
+bool has_fast_matmul(Isa isa, const MatrixView& w) { return kernel_for(isa, w.type) != nullptr; }
+
+void matmul_fast(Isa isa, const MatrixView& w, const float* x, int64_t n_vectors, float* y, int threads) {
+  const MatmulKernel kernel = kernel_for(isa, w.type);
+  if (!kernel) {
+    matmul_reference(w, x, n_vectors, y, threads);
+    return;
+  }
+  if (w.rows <= 0 || n_vectors <= 0) return;
+  MatmulTask base;
+  base.w = w.data;
+  base.row_bytes = w.row_bytes;
+  base.cols = w.cols;
+  base.rows = w.rows;
+  base.n_vectors = n_vectors;
+  base.x = x;
+  base.y = y;
+  if (uses_quantized_activations(w.type)) {
+    thread_local ActivationScratch scratch;
+    base.acts = quantize_activations(isa, x, n_vectors, w.cols, scratch);
+  }
+
+  ThreadPool& pool = ThreadPool::global();
+  const int n_threads = std::min(threads, pool.size());
+  if (n_threads <= 1 || w.rows * w.cols * n_vectors < kMinParallelWork) {
+    base.row_begin = 0;
+    base.row_end = w.rows;
+    kernel(base);
+    return;
+  }
+  // Contiguous row chunks of about kTaskWeightBytes, but at least 4 per
+  // thread so dynamic claiming can even out a slow or preempted thread.
+  int64_t rows_per_task = std::max<int64_t>(1, static_cast<int64_t>(kTaskWeightBytes / std::max<size_t>(1, w.row_bytes)));
+  rows_per_task = std::min(rows_per_task, std::max<int64_t>(1, w.rows / (4 * n_threads)));
+  const int64_t n_tasks = (w.rows + rows_per_task - 1) / rows_per_task;
+  pool.run(
+      n_tasks,
+      [&](int64_t task) {
+        MatmulTask t = base;
+        t.row_begin = task * rows_per_task;
+        t.row_end = std::min(w.rows, t.row_begin + rows_per_task);
+        kernel(t);
+      },
+      n_threads);
+}
+
+}  // namespace nomoat::kernels

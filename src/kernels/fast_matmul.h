@@ -1,0 +1,117 @@
+// Fast CPU matmul kernels: design
+// ===============================
+//
+// One binary runs on any x86-64. The SIMD kernels live in their own
+// translation units, each compiled with its own ISA flags (set per file in
+// CMakeLists.txt): fast_matmul_avx2.cpp (-mavx2 -mfma -mf16c) and
+// fast_matmul_avx512.cpp (AVX-512 F/BW/VL/VNNI). Which one runs is decided
+// at run time:
+//   * detect_isa() asks CPUID (__builtin_cpu_supports) for the best path;
+//   * NOMOAT_ISA=scalar|avx2|avx512 in the environment overrides it (read
+//     once; a path the CPU lacks falls back to the best one it has, with a
+//     warning), so tests and benchmarks can force each path;
+//   * every entry point also takes an explicit Isa, which the kernel tests
+//     use to run all paths in one process.
+// Because code compiled with -mavx2 must never run on a CPU without it, the
+// ISA translation units include no header that defines inline functions or
+// templates (a COMDAT copy built with AVX2 flags could be picked by the
+// linker for the whole program): they see only this header's plain structs
+// and <immintrin.h>, and keep all helpers in an anonymous namespace.
+//
+// What is fast (weights x activations, y = W x for 1..n vectors):
+//   * Q8_0, Q4_0: activations are quantized once per matmul to Q8_0-style
+//     blocks (32 int8 + a float scale, round to nearest, d = amax / 127),
+//     then integer dot products per block: AVX-512 VNNI vpdpbusd, or AVX2
+//     vpmaddubsw + vpmaddwd. Block results are scaled and summed in float.
+//   * F16: F16C conversion, F32: plain loads; both on unquantized
+//     activations, products and sums in double FMA like the reference (exact
+//     products, so only the summation order differs). Float sums changed
+//     Stories260K's greedy tokens on the AVX2 path; double costs nothing in
+//     a memory-bound matvec.
+//   * Everything else (K-quants, Q4_1, Q5_x, BF16, ...) runs the scalar
+//     reference kernels::matmul_reference in ops.cpp, which also defines the
+//     numbers all fast paths are tested against.
+// Work split: rows are cut into chunks of kRowsPerTask (a few KiB of
+// weights, contiguous in memory) claimed dynamically by the persistent
+// ThreadPool (base/thread_pool.h). Within a task each weight row is read
+// once for up to 4 activation vectors at a time (kept in registers), so a
+// small batch costs little more memory traffic than one vector.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace nomoat {
+struct MatrixView;
+}
+
+namespace nomoat::kernels {
+
+enum class Isa { Scalar = 0, Avx2 = 1, Avx512 = 2 };
+
+// "scalar", "avx2", "avx512".
+const char* isa_name(Isa isa);
+// Whether this CPU can run the path (Scalar always).
+bool isa_supported(Isa isa);
+// The best path this CPU supports.
+Isa detect_isa();
+// detect_isa(), or NOMOAT_ISA when set (and supported); decided once.
+Isa active_isa();
+// Parses NOMOAT_ISA-style names; false when unknown.
+bool parse_isa(const char* name, Isa* out);
+
+// Whether `isa` has a fast kernel for this weight type.
+bool has_fast_matmul(Isa isa, const MatrixView& w);
+
+// Same contract as kernels::matmul (y[t][r] = sum_c w[r][c] x[t][c]) with
+// the fast path of `isa`; falls back to the reference when has_fast_matmul
+// is false. threads <= 1: on the caller only.
+void matmul_fast(Isa isa, const MatrixView& w, const float* x, int64_t n_vectors, float* y, int threads);
+
+// ---- Interface between the dispatcher and the ISA translation units ----
+
+// Activations quantized Q8_0-style, per vector: n_blocks scales, cols int8
+// values, n_blocks values of -8 * sum(q) (the Q4_0 zero-point correction,
+// so a Q4_0 block dot can use its unsigned 0..15 nibbles directly).
+struct QuantizedActivations {
+  const float* scales = nullptr;
+  const int8_t* qs = nullptr;
+  const int32_t* q4_bias = nullptr;
+  int64_t n_blocks = 0;  // per vector; qs holds n_blocks * 32 per vector
+};
+
+// One task: rows [row_begin, row_end) of W for all n_vectors activations.
+struct MatmulTask {
+  const uint8_t* w = nullptr;
+  size_t row_bytes = 0;
+  int64_t cols = 0;
+  int64_t rows = 0;  // total rows of W: y's stride per vector
+  int64_t row_begin = 0;
+  int64_t row_end = 0;
+  int64_t n_vectors = 0;
+  const float* x = nullptr;    // F16/F32 weights: the float activations
+  QuantizedActivations acts;   // Q8_0/Q4_0 weights
+  float* y = nullptr;
+};
+
+using MatmulKernel = void (*)(const MatmulTask& task);
+
+// Quantizes n_blocks consecutive 32-float blocks of x Q8_0-style: scales[b]
+// = amax / 127, qs = x / scale rounded to nearest even, q4_bias[b] =
+// -8 * sum(q of block b). Every ISA gives the same bytes as the scalar one.
+using QuantizeActivationsFn = void (*)(const float* x, int64_t n_blocks, float* scales, int8_t* qs, int32_t* q4_bias);
+void quantize_activations_scalar(const float* x, int64_t n_blocks, float* scales, int8_t* qs, int32_t* q4_bias);
+
+// Kernels of one ISA; null where it has none for that type.
+struct IsaKernels {
+  QuantizeActivationsFn quantize_activations;
+  MatmulKernel q8_0;
+  MatmulKernel q4_0;
+  MatmulKernel f16;
+  MatmulKernel f32;
+};
+
+extern const IsaKernels kAvx2Kernels;    // fast_matmul_avx2.cpp
+extern const IsaKernels kAvx512Kernels;  // fast_matmul_avx512.cpp
+
+}  // namespace nomoat::kernels

@@ -1,0 +1,126 @@
+// AVX-512 (F, BW, VL, VNNI) kernels (design: fast_matmul.h). Compiled with
+// AVX-512 flags for this file only; includes nothing that defines inline
+// functions or templates outside this file (see fast_matmul.h).
+//
+// Integer blocks use 256-bit VNNI (vpdpbusd on ymm, one 32-element block
+// per instruction): blocks are 34 / 18 bytes, so pairing two in a zmm
+// costs shuffles, and one block per ymm already keeps up with memory.
+// Float weights use full 512-bit vectors (double sums) with masked tails.
+#include "kernels/fast_matmul.h"
+#include "tensor/blocks.h"
+
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512VNNI__) && \
+    defined(__FMA__) && defined(__F16C__)
+// GCC 12's AVX-512 headers pass _mm*_undefined_*() vectors as merge sources
+// (_mm512_cvtph_ps, _mm512_reduce_add_ps), which -Wmaybe-uninitialized
+// reports from inside the header; the lanes are never read.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+namespace nomoat::kernels {
+namespace {
+
+inline float hsum256(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+inline __m256i load_q8_0(const BlockQ8_0& blk) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qs)); }
+
+// Element j is the low nibble of qs[j], element j + 16 the high nibble.
+inline __m256i load_q4_0(const BlockQ4_0& blk) {
+  const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.qs));
+  const __m128i mask = _mm_set1_epi8(0x0f);
+  const __m128i lo = _mm_and_si128(raw, mask);
+  const __m128i hi = _mm_and_si128(_mm_srli_epi16(raw, 4), mask);
+  return _mm256_set_m128i(hi, lo);
+}
+
+// vpdpbusd multiplies unsigned by signed bytes, so the sign of w moves to
+// a: |w| * sign(a, w) = w * a (|-128| = 128 is fine as unsigned). Sums of 4
+// products go straight to int32: no saturation.
+inline __m256i dot_q8_0(__m256i w, __m256i w_abs, __m256i a) {
+  return _mm256_dpbusd_epi32(_mm256_setzero_si256(), w_abs, _mm256_sign_epi8(a, w));
+}
+
+// q in 0..15 is already unsigned; the bias rides in as the initial sum.
+inline __m256i dot_q4_0(__m256i q, __m256i a, int32_t bias) {
+  return _mm256_dpbusd_epi32(_mm256_zextsi128_si256(_mm_cvtsi32_si128(bias)), q, a);
+}
+
+#include "kernels/fast_matmul_quant.inc"
+
+// Float weights: products and sums in double, like the reference (a
+// float x float product is exact in double, so only the order of the sums
+// differs). Float accumulation measurably changed Stories260K's greedy
+// tokens; a matvec is memory-bound, so the wider arithmetic costs nothing.
+// 16 columns per step in two 8-lane double accumulators per vector; the
+// last cols % 16 through a masked load (masked-off lanes read as 0, no fault).
+inline __m512 load_f32(const float* p, __mmask16 m) { return _mm512_maskz_loadu_ps(m, p); }
+inline __m512 load_f32(const uint16_t* p, __mmask16 m) { return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p)); }
+inline __m512d low_pd(__m512 v) { return _mm512_cvtps_pd(_mm512_castps512_ps256(v)); }
+inline __m512d high_pd(__m512 v) {
+  return _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+}
+
+template <class Weight, int NT>
+inline void float_row_tile(const MatmulTask& task, int64_t r, int64_t t0) {
+  const Weight* w = reinterpret_cast<const Weight*>(task.w + static_cast<size_t>(r) * task.row_bytes);
+  const int64_t n = task.cols;
+  const float* x[NT];
+  __m512d acc_lo[NT];
+  __m512d acc_hi[NT];
+  for (int t = 0; t < NT; ++t) {
+    x[t] = task.x + (t0 + t) * n;
+    acc_lo[t] = _mm512_setzero_pd();
+    acc_hi[t] = _mm512_setzero_pd();
+  }
+  for (int64_t c = 0; c < n; c += 16) {
+    const int64_t left = n - c;
+    const __mmask16 m = left >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << left) - 1);
+    const __m512 w16 = load_f32(w + c, m);
+    const __m512d w_lo = low_pd(w16);
+    const __m512d w_hi = high_pd(w16);
+    for (int t = 0; t < NT; ++t) {
+      const __m512 x16 = _mm512_maskz_loadu_ps(m, x[t] + c);
+      acc_lo[t] = _mm512_fmadd_pd(w_lo, low_pd(x16), acc_lo[t]);
+      acc_hi[t] = _mm512_fmadd_pd(w_hi, high_pd(x16), acc_hi[t]);
+    }
+  }
+  for (int t = 0; t < NT; ++t) {
+    task.y[(t0 + t) * task.rows + r] = static_cast<float>(_mm512_reduce_add_pd(_mm512_add_pd(acc_lo[t], acc_hi[t])));
+  }
+}
+
+template <class Weight>
+void float_rows(const MatmulTask& task) {
+  for (int64_t r = task.row_begin; r < task.row_end; ++r) {
+    int64_t t0 = 0;
+    for (; t0 + 4 <= task.n_vectors; t0 += 4) float_row_tile<Weight, 4>(task, r, t0);
+    switch (task.n_vectors - t0) {
+      case 3: float_row_tile<Weight, 3>(task, r, t0); break;
+      case 2: float_row_tile<Weight, 2>(task, r, t0); break;
+      case 1: float_row_tile<Weight, 1>(task, r, t0); break;
+      default: break;
+    }
+  }
+}
+
+void matmul_f16(const MatmulTask& task) { float_rows<uint16_t>(task); }
+void matmul_f32(const MatmulTask& task) { float_rows<float>(task); }
+
+}  // namespace
+
+const IsaKernels kAvx512Kernels = {&quantize_q8_blocks, &matmul_q8_0, &matmul_q4_0, &matmul_f16, &matmul_f32};
+
+}  // namespace nomoat::kernels
+
+#else  // built without AVX-512 flags (non-x86 target): no kernels
+
+namespace nomoat::kernels {
+const IsaKernels kAvx512Kernels = {nullptr, nullptr, nullptr, nullptr, nullptr};
+}
+
+#endif

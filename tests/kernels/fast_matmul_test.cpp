@@ -1,0 +1,244 @@
+// Fast matmul kernels (kernels/fast_matmul.h) against the scalar reference
+// kernels::matmul_reference, on random data of odd shapes, for every ISA
+// path this CPU can run (the others are skipped with a message).
+//
+// Tolerances, per output y[t][r] (the reference sums in double):
+//  * F32/F16: both sides form exact products and sum them in double, in
+//    different orders, then round to float once:
+//      |err| <= 2^-23 |y| + (cols + 16) * 2^-52 * sum_c |w_c x_c|
+//    (two float roundings, plus the worst case of double summation).
+//  * Q8_0/Q4_0 (per-block results summed in float): the activations are rounded to d * q with d = amax / 127
+//    per 32-block, so each |x_c - d q_c| <= d / 2, and the integer dot is
+//    exact; hence
+//      |err| <= sum_blocks (d_block / 2) * sum_{c in block} |w_c|
+//               + float term as above on sum |w_c x_c|.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "kernels/fast_matmul.h"
+#include "kernels/ops.h"
+#include "tensor/blocks.h"
+#include "tensor/dtype.h"
+#include "tensor/view.h"
+
+namespace nomoat::kernels {
+namespace {
+
+// splitmix64: reproducible on every standard library.
+class Rng {
+ public:
+  explicit Rng(uint64_t seed) : state_(seed) {}
+  uint64_t next() {
+    uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+  float uniform(float lo, float hi) { return lo + (hi - lo) * static_cast<float>(next() >> 40) * (1.0f / 16777216.0f); }
+
+ private:
+  uint64_t state_;
+};
+
+struct Matrix {
+  std::vector<uint8_t> data;
+  MatrixView view;
+  std::vector<float> values;  // dequantized, rows x cols
+};
+
+Matrix random_matrix(DType type, int64_t rows, int64_t cols, Rng& rng) {
+  Matrix m;
+  const size_t row_bytes = dtype_row_bytes(type, cols);
+  m.data.resize(row_bytes * static_cast<size_t>(rows));
+  m.values.resize(static_cast<size_t>(rows * cols));
+  std::vector<float> row(static_cast<size_t>(cols));
+  for (int64_t r = 0; r < rows; ++r) {
+    // Row scales spread over three decades, like real layers.
+    const float scale = std::pow(10.0f, rng.uniform(-2.0f, 1.0f));
+    for (auto& v : row) v = scale * rng.uniform(-1.0f, 1.0f);
+    dtype_traits(type).quantize(row.data(), m.data.data() + row_bytes * static_cast<size_t>(r), cols);
+    dtype_traits(type).dequantize(m.data.data() + row_bytes * static_cast<size_t>(r), m.values.data() + r * cols, cols);
+  }
+  m.view = MatrixView{m.data.data(), type, cols, rows, row_bytes};
+  return m;
+}
+
+std::vector<float> random_activations(int64_t n, Rng& rng) {
+  std::vector<float> x(static_cast<size_t>(n));
+  for (auto& v : x) v = rng.uniform(-3.0f, 3.0f);
+  // A few outliers, as real activations have: they set the block scale.
+  for (size_t i = 0; i < x.size(); i += 41) x[i] *= 20.0f;
+  return x;
+}
+
+bool quantizes_activations(DType t) { return t == DType::Q8_0 || t == DType::Q4_0; }
+
+// The bound described at the top of the file, for output (t, r).
+double error_bound(const Matrix& m, const std::vector<float>& x, int64_t t, int64_t r, float want) {
+  const int64_t cols = m.view.cols;
+  const float* w = m.values.data() + r * cols;
+  const float* xt = x.data() + t * cols;
+  double abs_products = 0.0;
+  for (int64_t c = 0; c < cols; ++c) abs_products += std::fabs(static_cast<double>(w[c]) * xt[c]);
+  if (!quantizes_activations(m.view.type)) {
+    return std::ldexp(std::fabs(static_cast<double>(want)), -23) +
+           (static_cast<double>(cols) + 16.0) * std::ldexp(1.0, -52) * abs_products + 1e-30;
+  }
+  // Float sums of the per-block results: float summation bound.
+  double bound = (static_cast<double>(cols) + 16.0) * std::ldexp(1.0, -23) * abs_products;
+  {
+    for (int64_t b = 0; b < cols / kQK; ++b) {
+      double amax = 0.0, abs_w = 0.0;
+      for (int64_t i = b * kQK; i < (b + 1) * kQK; ++i) {
+        amax = std::max(amax, std::fabs(static_cast<double>(xt[i])));
+        abs_w += std::fabs(static_cast<double>(w[i]));
+      }
+      // d is amax / 127 rounded to float: allow its relative error too.
+      bound += (amax / 127.0) * (1.0 + 1e-6) / 2.0 * abs_w * (1.0 + 1e-5);
+    }
+  }
+  return bound + 1e-30;
+}
+
+void expect_matches_reference(Isa isa, DType type, int64_t rows, int64_t cols, int64_t n_vectors, int threads,
+                              uint64_t seed) {
+  Rng rng(seed);
+  const Matrix m = random_matrix(type, rows, cols, rng);
+  const std::vector<float> x = random_activations(n_vectors * cols, rng);
+  const size_t n_out = static_cast<size_t>(n_vectors) * static_cast<size_t>(rows);
+  std::vector<float> want(n_out);
+  std::vector<float> got(n_out, std::nanf(""));  // unwritten outputs fail
+  matmul_reference(m.view, x.data(), n_vectors, want.data(), 1);
+  matmul_fast(isa, m.view, x.data(), n_vectors, got.data(), threads);
+  for (int64_t t = 0; t < n_vectors; ++t) {
+    for (int64_t r = 0; r < rows; ++r) {
+      const size_t i = static_cast<size_t>(t * rows + r);
+      ASSERT_LE(std::fabs(static_cast<double>(got[i]) - want[i]), error_bound(m, x, t, r, want[i]))
+          << isa_name(isa) << " " << dtype_name(type) << " rows " << rows << " cols " << cols << " vectors "
+          << n_vectors << " threads " << threads << " at t " << t << " r " << r << ": got " << got[i] << " want "
+          << want[i];
+    }
+  }
+}
+
+class FastMatmul : public testing::TestWithParam<Isa> {
+ protected:
+  void SetUp() override {
+    if (!isa_supported(GetParam())) GTEST_SKIP() << "this CPU lacks " << isa_name(GetParam());
+  }
+};
+
+TEST_P(FastMatmul, HasKernelsForFastTypes) {
+  for (DType t : {DType::Q8_0, DType::Q4_0, DType::F16, DType::F32}) {
+    MatrixView w{nullptr, t, 32, 1, dtype_row_bytes(t, 32)};
+    EXPECT_TRUE(has_fast_matmul(GetParam(), w)) << dtype_name(t);
+  }
+  MatrixView q4k{nullptr, DType::Q4_K, 256, 1, dtype_row_bytes(DType::Q4_K, 256)};
+  EXPECT_FALSE(has_fast_matmul(GetParam(), q4k));
+}
+
+TEST_P(FastMatmul, QuantizedMatchesReferenceOnOddShapes) {
+  uint64_t seed = 1;
+  for (DType type : {DType::Q8_0, DType::Q4_0}) {
+    // Rows not multiples of anything; 1 to 11 blocks per row (odd counts hit
+    // the even/odd accumulator tail); every tile remainder of 1..7 vectors.
+    for (int64_t rows : {1, 3, 17, 45}) {
+      for (int64_t cols : {32, 96, 160, 352}) {
+        for (int64_t n_vectors = 1; n_vectors <= 7; ++n_vectors) {
+          expect_matches_reference(GetParam(), type, rows, cols, n_vectors, 1, seed++);
+        }
+      }
+    }
+  }
+}
+
+TEST_P(FastMatmul, FloatMatchesReferenceOnOddShapes) {
+  uint64_t seed = 100;
+  for (DType type : {DType::F32, DType::F16}) {
+    // Column counts below, at and around the 8/16/32-lane steps.
+    for (int64_t rows : {1, 5, 19}) {
+      for (int64_t cols : {1, 7, 8, 15, 16, 17, 31, 33, 47, 100, 257}) {
+        for (int64_t n_vectors = 1; n_vectors <= 7; ++n_vectors) {
+          expect_matches_reference(GetParam(), type, rows, cols, n_vectors, 1, seed++);
+        }
+      }
+    }
+  }
+}
+
+TEST_P(FastMatmul, ThreadedSplitMatchesReference) {
+  // Large enough to go through the pool, rows not a multiple of the task size.
+  uint64_t seed = 1000;
+  for (DType type : {DType::Q8_0, DType::Q4_0, DType::F16, DType::F32}) {
+    for (int64_t n_vectors : {1, 5}) {
+      for (int threads : {2, 3, 8}) {
+        expect_matches_reference(GetParam(), type, 1001, 320, n_vectors, threads, seed++);
+      }
+    }
+  }
+}
+
+TEST_P(FastMatmul, ZeroActivationsGiveZero) {
+  // An all-zero block has scale 0: the kernels must not divide by it.
+  Rng rng(7);
+  for (DType type : {DType::Q8_0, DType::Q4_0}) {
+    const Matrix m = random_matrix(type, 9, 64, rng);
+    std::vector<float> x(128, 0.0f), y(18, 1.0f);
+    matmul_fast(GetParam(), m.view, x.data(), 2, y.data(), 1);
+    for (float v : y) EXPECT_EQ(v, 0.0f);
+  }
+}
+
+TEST_P(FastMatmul, ActivationQuantizationMatchesScalarBytes) {
+  const IsaKernels& k = GetParam() == Isa::Avx2 ? kAvx2Kernels : kAvx512Kernels;
+  ASSERT_NE(k.quantize_activations, nullptr);
+  Rng rng(9);
+  constexpr int64_t kBlocks = 37;
+  std::vector<float> x = random_activations(kBlocks * kQK, rng);
+  for (int i = 0; i < kQK; ++i) x[static_cast<size_t>(5 * kQK + i)] = 0.0f;  // an all-zero block
+  x[3] = 0.5f;                                                              // ties round to even
+  std::vector<float> want_d(kBlocks), got_d(kBlocks);
+  std::vector<int8_t> want_q(kBlocks * kQK), got_q(kBlocks * kQK);
+  std::vector<int32_t> want_bias(kBlocks), got_bias(kBlocks);
+  quantize_activations_scalar(x.data(), kBlocks, want_d.data(), want_q.data(), want_bias.data());
+  k.quantize_activations(x.data(), kBlocks, got_d.data(), got_q.data(), got_bias.data());
+  EXPECT_EQ(want_d, got_d);
+  EXPECT_EQ(want_q, got_q);
+  EXPECT_EQ(want_bias, got_bias);
+}
+
+INSTANTIATE_TEST_SUITE_P(Isa, FastMatmul, testing::Values(Isa::Avx2, Isa::Avx512),
+                         [](const testing::TestParamInfo<Isa>& info) { return std::string(isa_name(info.param)); });
+
+TEST(FastMatmulIsa, ParsesNamesAndDetects) {
+  Isa isa;
+  ASSERT_TRUE(parse_isa("avx2", &isa));
+  EXPECT_EQ(isa, Isa::Avx2);
+  ASSERT_TRUE(parse_isa("avx512", &isa));
+  EXPECT_EQ(isa, Isa::Avx512);
+  ASSERT_TRUE(parse_isa("scalar", &isa));
+  EXPECT_EQ(isa, Isa::Scalar);
+  EXPECT_FALSE(parse_isa("sse9", &isa));
+  EXPECT_TRUE(isa_supported(Isa::Scalar));
+  EXPECT_TRUE(isa_supported(detect_isa()));
+  EXPECT_TRUE(isa_supported(active_isa()));
+  std::printf("detected ISA: %s, active: %s\n", isa_name(detect_isa()), isa_name(active_isa()));
+}
+
+TEST(FastMatmulIsa, ScalarPathIsTheReference) {
+  Rng rng(3);
+  const Matrix m = random_matrix(DType::Q8_0, 5, 64, rng);
+  const std::vector<float> x = random_activations(2 * 64, rng);
+  std::vector<float> want(10), got(10);
+  matmul_reference(m.view, x.data(), 2, want.data(), 1);
+  matmul_fast(Isa::Scalar, m.view, x.data(), 2, got.data(), 1);
+  EXPECT_EQ(want, got);
+}
+
+}  // namespace
+}  // namespace nomoat::kernels

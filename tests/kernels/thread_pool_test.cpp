@@ -1,0 +1,59 @@
+// The persistent pool behind the fast matmul (base/thread_pool.h).
+#include "base/thread_pool.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <stdexcept>
+#include <vector>
+
+namespace nomoat {
+namespace {
+
+TEST(ThreadPool, RunsEveryTaskExactlyOnce) {
+  ThreadPool pool(4);
+  EXPECT_EQ(pool.size(), 4);
+  for (int64_t n : {0, 1, 2, 3, 7, 100, 1001}) {
+    for (int max_threads : {0, 1, 2, 4, 9}) {
+      std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+      pool.run(n, [&](int64_t t) { hits[static_cast<size_t>(t)].fetch_add(1); }, max_threads);
+      for (int64_t t = 0; t < n; ++t) ASSERT_EQ(hits[static_cast<size_t>(t)].load(), 1) << n << " " << max_threads;
+    }
+  }
+}
+
+TEST(ThreadPool, ManyBackToBackRunsAndSleepingWorkers) {
+  // Back-to-back runs hit the spinning workers; the pauses let them fall
+  // asleep so the next run has to wake them.
+  ThreadPool pool(3);
+  std::atomic<int64_t> sum{0};
+  for (int i = 0; i < 2000; ++i) {
+    pool.run(16, [&](int64_t t) { sum.fetch_add(t); }, i % 3 + 1);
+    if (i % 500 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  EXPECT_EQ(sum.load(), 2000 * 120);
+}
+
+TEST(ThreadPool, RethrowsTaskExceptions) {
+  ThreadPool pool(2);
+  EXPECT_THROW(pool.run(10, [](int64_t t) { if (t == 7) throw std::runtime_error("task 7"); }), std::runtime_error);
+  // Still usable afterwards.
+  std::atomic<int> count{0};
+  pool.run(10, [&](int64_t) { count.fetch_add(1); });
+  EXPECT_EQ(count.load(), 10);
+}
+
+TEST(ThreadPool, NestedRunExecutesSerially) {
+  ThreadPool pool(2);
+  std::atomic<int> inner{0};
+  pool.run(4, [&](int64_t) { pool.run(3, [&](int64_t) { inner.fetch_add(1); }); });
+  EXPECT_EQ(inner.load(), 12);
+}
+
+TEST(ThreadPool, GlobalPoolIsSizedToPhysicalCores) {
+  EXPECT_EQ(ThreadPool::global().size(), physical_core_count());
+  EXPECT_GE(physical_core_count(), 1);
+}
+
+}  // namespace
+}  // namespace nomoat
