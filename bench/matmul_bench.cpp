@@ -67,8 +67,9 @@ struct Weights {
 // 64 distinct quantized rows repeated to fill kWeightBytes (quantizing
 // 256 MiB with the scalar quantizers would take longer than the benchmark).
 const Weights& weights(DType type) {
-  static Weights cache[4];
-  const int slot = type == DType::F32 ? 0 : type == DType::F16 ? 1 : type == DType::Q8_0 ? 2 : 3;
+  static Weights cache[6];
+  const DType slots[] = {DType::F32, DType::F16, DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q6_K};
+  const int slot = static_cast<int>(std::find(std::begin(slots), std::end(slots), type) - std::begin(slots));
   Weights& w = cache[slot];
   if (!w.data.empty()) return w;
   const size_t row_bytes = dtype_row_bytes(type, kCols);
@@ -130,6 +131,10 @@ NOMOAT_MATVEC(Q8_0, Avx512);
 NOMOAT_MATVEC(Q8_0, Avx2);
 NOMOAT_MATVEC(Q4_0, Avx512);
 NOMOAT_MATVEC(Q4_0, Avx2);
+NOMOAT_MATVEC(Q4_K, Avx512);
+NOMOAT_MATVEC(Q4_K, Avx2);
+NOMOAT_MATVEC(Q6_K, Avx512);
+NOMOAT_MATVEC(Q6_K, Avx2);
 NOMOAT_MATVEC(F16, Avx512);
 NOMOAT_MATVEC(F16, Avx2);
 NOMOAT_MATVEC(F32, Avx512);
@@ -161,10 +166,27 @@ NOMOAT_IN_CACHE(Q8_0, Avx512);
 NOMOAT_IN_CACHE(Q8_0, Avx2);
 NOMOAT_IN_CACHE(Q4_0, Avx512);
 NOMOAT_IN_CACHE(Q4_0, Avx2);
+NOMOAT_IN_CACHE(Q4_K, Avx512);
+NOMOAT_IN_CACHE(Q4_K, Avx2);
+NOMOAT_IN_CACHE(Q6_K, Avx512);
+NOMOAT_IN_CACHE(Q6_K, Avx2);
 NOMOAT_IN_CACHE(F16, Avx512);
 NOMOAT_IN_CACHE(F16, Avx2);
 NOMOAT_IN_CACHE(F32, Avx512);
 NOMOAT_IN_CACHE(F32, Avx2);
+
+// Cost of one pool run with trivial tasks: the fixed overhead each threaded
+// matmul pays (wake or hand-off to spinning workers, then the join).
+void BM_ThreadPoolRun(benchmark::State& state) {
+  ThreadPool& pool = ThreadPool::global();
+  std::vector<int64_t> out(64);
+  for (auto _ : state) {
+    pool.run(static_cast<int64_t>(out.size()), [&](int64_t t) { out[static_cast<size_t>(t)] = t; });
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.counters["threads"] = pool.size();
+}
+BENCHMARK(BM_ThreadPoolRun)->UseRealTime();
 
 void BM_MatvecScalarReference(benchmark::State& state) {
   const Weights& w = weights(DType::Q8_0);

@@ -135,7 +135,15 @@ void ThreadPool::run(int64_t n_tasks, const std::function<void(int64_t)>& fn, in
   do_tasks();
   // Every worker of the generation must check in (not only finish the
   // tasks): job_fn_ and the counters are reused by the next run.
-  while (workers_done_.load(std::memory_order_acquire) < job_workers_) NOMOAT_CPU_RELAX();
+  // After a short spin, yield: on a busy (oversubscribed) machine the worker
+  // being waited for may be preempted on this very core.
+  for (int spins = 0; workers_done_.load(std::memory_order_acquire) < job_workers_; ++spins) {
+    if (spins < 2048) {
+      NOMOAT_CPU_RELAX();
+    } else {
+      std::this_thread::yield();
+    }
+  }
   if (error_) std::rethrow_exception(error_);
 }
 

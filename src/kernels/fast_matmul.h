@@ -15,8 +15,11 @@
 // Because code compiled with -mavx2 must never run on a CPU without it, the
 // ISA translation units include no header that defines inline functions or
 // templates (a COMDAT copy built with AVX2 flags could be picked by the
-// linker for the whole program): they see only this header's plain structs
-// and <immintrin.h>, and keep all helpers in an anonymous namespace.
+// linker for the whole program): they see only this header's plain structs,
+// tensor/blocks.h and <immintrin.h>, and keep all helpers in an anonymous
+// namespace. Check: `nm -C` on their objects lists one defined symbol each
+// (kAvx2Kernels / kAvx512Kernels) and no weak ones. The Q8_0/Q4_0/K-quant
+// row loops are shared as fast_matmul_quant.inc, included by both.
 //
 // What is fast (weights x activations, y = W x for 1..n vectors):
 //   * Q8_0, Q4_0: activations are quantized once per matmul to Q8_0-style
@@ -28,14 +31,20 @@
 //     products, so only the summation order differs). Float sums changed
 //     Stories260K's greedy tokens on the AVX2 path; double costs nothing in
 //     a memory-bound matvec.
-//   * Everything else (K-quants, Q4_1, Q5_x, BF16, ...) runs the scalar
+//   * Q4_K, Q6_K: the same 32-value activation blocks (finer than a Q8_K
+//     super-block scale, and one activation format for all), integer dot
+//     per block, the groups' scales (and Q4_K mins) applied in float.
+//   * Everything else (Q2_K, Q3_K, Q5_K, Q4_1, Q5_x, BF16, ...) runs the scalar
 //     reference kernels::matmul_reference in ops.cpp, which also defines the
 //     numbers all fast paths are tested against.
-// Work split: rows are cut into chunks of kRowsPerTask (a few KiB of
-// weights, contiguous in memory) claimed dynamically by the persistent
-// ThreadPool (base/thread_pool.h). Within a task each weight row is read
-// once for up to 4 activation vectors at a time (kept in registers), so a
-// small batch costs little more memory traffic than one vector.
+// Work split: rows are cut into tasks of about 256 KiB of contiguous
+// weights (long runs keep the hardware prefetchers busy; at least 4 tasks
+// per thread), claimed dynamically by the persistent ThreadPool
+// (base/thread_pool.h) on min(threads, physical cores) threads. Within a
+// task each weight row is read once per tile of up to 4 activation vectors
+// (the row stays in L1 across tiles), so a small batch costs little more
+// memory traffic than one vector.
+// Benchmarks: bench/matmul_bench.cpp (GB/s of weights vs. read bandwidth).
 #pragma once
 
 #include <cstddef>
@@ -70,7 +79,7 @@ void matmul_fast(Isa isa, const MatrixView& w, const float* x, int64_t n_vectors
 
 // ---- Interface between the dispatcher and the ISA translation units ----
 
-// Activations quantized Q8_0-style, per vector: n_blocks scales, cols int8
+// Activations quantized Q8_0-style (for Q8_0, Q4_0, Q4_K, Q6_K weights), per vector: n_blocks scales, cols int8
 // values, n_blocks values of -8 * sum(q) (the Q4_0 zero-point correction,
 // so a Q4_0 block dot can use its unsigned 0..15 nibbles directly).
 struct QuantizedActivations {
@@ -107,6 +116,8 @@ struct IsaKernels {
   QuantizeActivationsFn quantize_activations;
   MatmulKernel q8_0;
   MatmulKernel q4_0;
+  MatmulKernel q4_k;
+  MatmulKernel q6_k;
   MatmulKernel f16;
   MatmulKernel f32;
 };

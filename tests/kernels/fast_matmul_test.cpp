@@ -7,7 +7,10 @@
 //    different orders, then round to float once:
 //      |err| <= 2^-23 |y| + (cols + 16) * 2^-52 * sum_c |w_c x_c|
 //    (two float roundings, plus the worst case of double summation).
-//  * Q8_0/Q4_0 (per-block results summed in float): the activations are rounded to d * q with d = amax / 127
+//  * Q8_0/Q4_0/Q4_K/Q6_K, sharp check: against the reference on the
+//    activations as quantized (d * q), only float rounding of the per-block
+//    scales and sums: (cols + 16) * 2^-23 * sum_c |w_c d q_c|.
+//  * Q8_0/Q4_0/Q4_K/Q6_K vs float activations (per-block results summed in float): the activations are rounded to d * q with d = amax / 127
 //    per 32-block, so each |x_c - d q_c| <= d / 2, and the integer dot is
 //    exact; hence
 //      |err| <= sum_blocks (d_block / 2) * sum_{c in block} |w_c|
@@ -76,7 +79,9 @@ std::vector<float> random_activations(int64_t n, Rng& rng) {
   return x;
 }
 
-bool quantizes_activations(DType t) { return t == DType::Q8_0 || t == DType::Q4_0; }
+bool quantizes_activations(DType t) {
+  return t == DType::Q8_0 || t == DType::Q4_0 || t == DType::Q4_K || t == DType::Q6_K;
+}
 
 // The bound described at the top of the file, for output (t, r).
 double error_bound(const Matrix& m, const std::vector<float>& x, int64_t t, int64_t r, float want) {
@@ -115,6 +120,36 @@ void expect_matches_reference(Isa isa, DType type, int64_t rows, int64_t cols, i
   std::vector<float> got(n_out, std::nanf(""));  // unwritten outputs fail
   matmul_reference(m.view, x.data(), n_vectors, want.data(), 1);
   matmul_fast(isa, m.view, x.data(), n_vectors, got.data(), threads);
+  if (quantizes_activations(type)) {
+    // The sharp check: against the reference run on the activations as the
+    // kernel sees them (d * q), only float rounding may differ. (The bound
+    // against the float activations below is a worst case, loose enough to
+    // hide a small systematic error such as a wrong zero point.)
+    const int64_t n_blocks = n_vectors * cols / kQK;
+    std::vector<float> scales(static_cast<size_t>(n_blocks));
+    std::vector<int8_t> qs(x.size());
+    std::vector<int32_t> bias(static_cast<size_t>(n_blocks));
+    quantize_activations_scalar(x.data(), n_blocks, scales.data(), qs.data(), bias.data());
+    std::vector<float> xq(x.size());
+    for (size_t i = 0; i < xq.size(); ++i) xq[i] = scales[i / kQK] * static_cast<float>(qs[i]);
+    std::vector<float> want_q(n_out);
+    matmul_reference(m.view, xq.data(), n_vectors, want_q.data(), 1);
+    for (int64_t t = 0; t < n_vectors; ++t) {
+      for (int64_t r = 0; r < rows; ++r) {
+        const size_t i = static_cast<size_t>(t * rows + r);
+        double abs_products = 0.0;
+        for (int64_t c = 0; c < cols; ++c) {
+          abs_products += std::fabs(static_cast<double>(m.values[static_cast<size_t>(r * cols + c)]) *
+                                    xq[static_cast<size_t>(t * cols + c)]);
+        }
+        ASSERT_LE(std::fabs(static_cast<double>(got[i]) - want_q[i]),
+                  (static_cast<double>(cols) + 16.0) * std::ldexp(1.0, -23) * abs_products + 1e-30)
+            << isa_name(isa) << " " << dtype_name(type) << " vs quantized activations, rows " << rows << " cols "
+            << cols << " vectors " << n_vectors << " at t " << t << " r " << r << ": got " << got[i] << " want "
+            << want_q[i];
+      }
+    }
+  }
   for (int64_t t = 0; t < n_vectors; ++t) {
     for (int64_t r = 0; r < rows; ++r) {
       const size_t i = static_cast<size_t>(t * rows + r);
@@ -134,12 +169,12 @@ class FastMatmul : public testing::TestWithParam<Isa> {
 };
 
 TEST_P(FastMatmul, HasKernelsForFastTypes) {
-  for (DType t : {DType::Q8_0, DType::Q4_0, DType::F16, DType::F32}) {
-    MatrixView w{nullptr, t, 32, 1, dtype_row_bytes(t, 32)};
+  for (DType t : {DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q6_K, DType::F16, DType::F32}) {
+    MatrixView w{nullptr, t, 256, 1, dtype_row_bytes(t, 256)};
     EXPECT_TRUE(has_fast_matmul(GetParam(), w)) << dtype_name(t);
   }
-  MatrixView q4k{nullptr, DType::Q4_K, 256, 1, dtype_row_bytes(DType::Q4_K, 256)};
-  EXPECT_FALSE(has_fast_matmul(GetParam(), q4k));
+  MatrixView q5k{nullptr, DType::Q5_K, 256, 1, dtype_row_bytes(DType::Q5_K, 256)};
+  EXPECT_FALSE(has_fast_matmul(GetParam(), q5k));
 }
 
 TEST_P(FastMatmul, QuantizedMatchesReferenceOnOddShapes) {
@@ -149,6 +184,20 @@ TEST_P(FastMatmul, QuantizedMatchesReferenceOnOddShapes) {
     // the even/odd accumulator tail); every tile remainder of 1..7 vectors.
     for (int64_t rows : {1, 3, 17, 45}) {
       for (int64_t cols : {32, 96, 160, 352}) {
+        for (int64_t n_vectors = 1; n_vectors <= 7; ++n_vectors) {
+          expect_matches_reference(GetParam(), type, rows, cols, n_vectors, 1, seed++);
+        }
+      }
+    }
+  }
+}
+
+TEST_P(FastMatmul, KQuantsMatchReferenceOnOddShapes) {
+  uint64_t seed = 500;
+  for (DType type : {DType::Q4_K, DType::Q6_K}) {
+    // 1 to 3 super-blocks per row.
+    for (int64_t rows : {1, 3, 17, 45}) {
+      for (int64_t cols : {256, 512, 768}) {
         for (int64_t n_vectors = 1; n_vectors <= 7; ++n_vectors) {
           expect_matches_reference(GetParam(), type, rows, cols, n_vectors, 1, seed++);
         }
@@ -174,10 +223,10 @@ TEST_P(FastMatmul, FloatMatchesReferenceOnOddShapes) {
 TEST_P(FastMatmul, ThreadedSplitMatchesReference) {
   // Large enough to go through the pool, rows not a multiple of the task size.
   uint64_t seed = 1000;
-  for (DType type : {DType::Q8_0, DType::Q4_0, DType::F16, DType::F32}) {
+  for (DType type : {DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q6_K, DType::F16, DType::F32}) {
     for (int64_t n_vectors : {1, 5}) {
       for (int threads : {2, 3, 8}) {
-        expect_matches_reference(GetParam(), type, 1001, 320, n_vectors, threads, seed++);
+        expect_matches_reference(GetParam(), type, 1001, 512, n_vectors, threads, seed++);
       }
     }
   }
