@@ -13,6 +13,7 @@ int run_main(int argc, char** argv) {
   Action action;
   add_run(app, action);
   add_perplexity(app, action);
+  add_bench(app, action);
   add_info(app, action);
   add_gen_model(app, action);
   add_tokenize(app, action);

@@ -1,0 +1,127 @@
+// `nomoat bench` as a user runs it, on a tiny generated model.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <vector>
+
+#include "support/test_data.h"
+
+namespace nomoat {
+namespace {
+
+using testing::nomoat_binary;
+using testing::run_command;
+
+std::string tiny_model() {
+  static const std::string path = [] {
+    const std::string p = (testing::scratch_dir("bench_cli_model") / "tiny.gguf").string();
+    std::string log;
+    EXPECT_EQ(run_command(nomoat_binary() + " gen-model -q --type q8_0 --n-embd 64 --n-head 4 --n-ff 128 --n-layer 1 --n-vocab 300 -o " + p, &log), 0)
+        << log;
+    return p;
+  }();
+  return path;
+}
+
+std::vector<nlohmann::json> json_lines(const std::string& out) {
+  std::vector<nlohmann::json> v;
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty()) v.push_back(nlohmann::json::parse(line));
+  }
+  return v;
+}
+
+TEST(CliBench, JsonFieldsAndValues) {
+  std::string out;
+  ASSERT_EQ(run_command(nomoat_binary() + " bench " + tiny_model() + " -p 16 -n 4 -r 3 -t 1 --json", &out, false), 0) << out;
+  const auto lines = json_lines(out);
+  ASSERT_EQ(lines.size(), 2u) << out;
+  EXPECT_EQ(lines[0]["test"], "pp16");
+  EXPECT_EQ(lines[0]["n_prompt"], 16);
+  EXPECT_EQ(lines[0]["n_gen"], 0);
+  EXPECT_EQ(lines[1]["test"], "tg4");
+  EXPECT_EQ(lines[1]["n_prompt"], 0);
+  EXPECT_EQ(lines[1]["n_gen"], 4);
+  for (const auto& j : lines) {
+    EXPECT_EQ(j["model"], "tiny.gguf");
+    EXPECT_EQ(j["threads"], 1);
+    EXPECT_EQ(j["reps"], 3);
+    EXPECT_GT(j["model_size"].get<uint64_t>(), 0u);
+    EXPECT_GT(j["n_params"].get<int64_t>(), 64 * 300);
+    ASSERT_EQ(j["samples_ts"].size(), 3u);
+    double sum = 0;
+    for (const auto& s : j["samples_ts"]) sum += s.get<double>();
+    EXPECT_GT(j["tokens_per_s"].get<double>(), 0);
+    EXPECT_NEAR(j["tokens_per_s"].get<double>(), sum / 3, 1e-6 * sum);
+    EXPECT_GE(j["stddev"].get<double>(), 0);
+    EXPECT_FALSE(j.contains("bandwidth_fraction"));
+  }
+}
+
+TEST(CliBench, SkippingTestsAndTable) {
+  std::string out;
+  ASSERT_EQ(run_command(nomoat_binary() + " bench " + tiny_model() + " -p 0 -n 2 -r 1 --json", &out, false), 0) << out;
+  auto lines = json_lines(out);
+  ASSERT_EQ(lines.size(), 1u) << out;
+  EXPECT_EQ(lines[0]["test"], "tg2");
+  EXPECT_EQ(lines[0]["samples_ts"].size(), 1u);
+  ASSERT_EQ(run_command(nomoat_binary() + " bench " + tiny_model() + " -p 8 -n 0 -r 1 --json", &out, false), 0) << out;
+  lines = json_lines(out);
+  ASSERT_EQ(lines.size(), 1u) << out;
+  EXPECT_EQ(lines[0]["test"], "pp8");
+  // The table: a header, a rule and one row per test.
+  ASSERT_EQ(run_command(nomoat_binary() + " bench " + tiny_model() + " -p 8 -n 2 -r 2 -t 1", &out, false), 0) << out;
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 4) << out;
+  EXPECT_NE(out.find("| model"), std::string::npos) << out;
+  EXPECT_NE(out.find("t/s"), std::string::npos) << out;
+  EXPECT_NE(out.find("tiny.gguf"), std::string::npos) << out;
+  EXPECT_NE(out.find("pp8"), std::string::npos) << out;
+  EXPECT_NE(out.find("tg2"), std::string::npos) << out;
+  EXPECT_NE(out.find(" ± "), std::string::npos) << out;
+}
+
+TEST(CliBench, Roofline) {
+  std::string out;
+  ASSERT_EQ(run_command(nomoat_binary() + " bench --roofline --roofline-mib 8 -r 1", &out, false), 0) << out;
+  EXPECT_NE(out.find("read bandwidth"), std::string::npos) << out;
+  EXPECT_NE(out.find("LOWER BOUND"), std::string::npos) << out;
+  ASSERT_EQ(run_command(nomoat_binary() + " bench " + tiny_model() + " --roofline --roofline-mib 8 -p 0 -n 2 -r 1 --json", &out, false), 0) << out;
+  const auto lines = json_lines(out);
+  ASSERT_EQ(lines.size(), 3u) << out;
+  EXPECT_EQ(lines[0]["roofline"], "read_bandwidth");
+  EXPECT_GT(lines[0]["best_bytes_per_s"].get<double>(), 0);
+  EXPECT_EQ(lines[1]["roofline"], "fp32_plain_loop");
+  EXPECT_EQ(lines[1]["lower_bound"], true);
+  EXPECT_EQ(lines[2]["test"], "tg2");
+  const double frac = lines[2]["bandwidth_fraction"].get<double>();
+  EXPECT_GT(frac, 0);
+  EXPECT_NEAR(frac * lines[2]["read_bandwidth_bytes_per_s"].get<double>(),
+              lines[2]["weight_bytes_per_token"].get<double>() * lines[2]["tokens_per_s"].get<double>(), 1e-6 * frac * 1e12);
+}
+
+TEST(CliBench, ErrorsAreOneLine) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"/nonexistent/m.gguf", "m.gguf"},
+      {"", "MODEL"},
+      {tiny_model() + " -r 0", "-r"},
+      {tiny_model() + " -p -3", "-p"},
+      {tiny_model() + " -n -1", "-n"},
+      {tiny_model() + " -t 0", "--threads"},
+      {tiny_model() + " -b 0", "batch"},
+      {tiny_model() + " -p abc", "abc"},
+  };
+  for (const auto& [args, word] : cases) {
+    std::string out;
+    EXPECT_NE(run_command(nomoat_binary() + " bench " + args, &out), 0) << args;
+    EXPECT_NE(out.find(word), std::string::npos) << args << ": " << out;
+    EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << args << ": " << out;
+    EXPECT_EQ(out.rfind("nomoat: error", 0), 0u) << args << ": " << out;
+  }
+}
+
+}  // namespace
+}  // namespace nomoat
