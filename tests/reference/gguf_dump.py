@@ -1,68 +1,35 @@
 #!/usr/bin/env python3
-"""Independent GGUF reader (plain Python, written from the format spec) that
-prints a file's metadata and tensor table as JSON. Tests compare nomoat's
-reader and writer against it."""
+"""Prints a GGUF file's metadata and tensor table as JSON, read by the
+independent Python reader (gguf_reader.py). Tests compare nomoat's reader and
+writer against it (`nomoat info --json --full`)."""
 import json
-import struct
+import os
 import sys
 
-SCALARS = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "B", 10: "Q", 11: "q", 12: "d"}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gguf_reader import GGUFFile  # noqa: E402
 
 
-class Reader:
-    def __init__(self, data):
-        self.data = data
-        self.pos = 0
-
-    def scalar(self, fmt):
-        (value,) = struct.unpack_from("<" + fmt, self.data, self.pos)
-        self.pos += struct.calcsize(fmt)
-        return value
-
-    def string(self):
-        n = self.scalar("Q")
-        raw = self.data[self.pos:self.pos + n]
-        self.pos += n
-        return raw.decode("utf-8", "replace")
-
-    def value(self, vtype):
-        if vtype == 8:
-            return self.string()
-        if vtype == 9:
-            etype = self.scalar("I")
-            count = self.scalar("Q")
-            return [self.value(etype) for _ in range(count)]
-        v = self.scalar(SCALARS[vtype])
-        return bool(v) if vtype == 7 else v
+def _printable(value):
+    # gguf_reader keeps invalid UTF-8 as surrogates; JSON shows them as U+FFFD,
+    # as nomoat info does.
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    if isinstance(value, list):
+        return [_printable(v) for v in value]
+    return value
 
 
-def read_gguf(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    r = Reader(data)
-    if data[:4] != b"GGUF":
-        raise ValueError("not GGUF")
-    r.pos = 4
-    version = r.scalar("I")
-    n_tensors = r.scalar("Q")
-    n_kv = r.scalar("Q")
-    metadata = {}
-    for _ in range(n_kv):
-        key = r.string()
-        metadata[key] = r.value(r.scalar("I"))
-    tensors = []
-    for _ in range(n_tensors):
-        name = r.string()
-        dims = [r.scalar("Q") for _ in range(r.scalar("I"))]
-        ttype = r.scalar("I")
-        offset = r.scalar("Q")
-        tensors.append({"name": name, "shape": dims, "type": ttype, "offset": offset})
-    align = metadata.get("general.alignment", 32)
-    data_offset = (r.pos + align - 1) // align * align
-    for t in tensors:
-        t["offset"] += data_offset
-    return {"version": version, "metadata": metadata, "tensors": tensors, "file_size": len(data)}
+def dump(path):
+    f = GGUFFile(path)
+    return {
+        "version": f.version,
+        "metadata": {k: _printable(v) for k, v in f.metadata.items()},
+        "tensors": [{"name": t.name, "shape": list(t.dims), "type": t.ggml_type, "offset": t.offset}
+                    for t in f.tensors.values()],
+        "file_size": os.path.getsize(path),
+    }
 
 
 if __name__ == "__main__":
-    json.dump(read_gguf(sys.argv[1]), sys.stdout)
+    json.dump(dump(sys.argv[1]), sys.stdout)
