@@ -34,21 +34,13 @@ std::string normalize_unicode(std::string_view text, const std::string& form) {
   return out;
 }
 
-// Length of the UTF-8 sequence a lead byte starts (1 for ASCII and invalid bytes).
-size_t utf8_sequence_length(unsigned char c) {
-  if (c >= 0xf0 && c <= 0xf4) return 4;
-  if (c >= 0xe0) return c <= 0xef ? 3 : 1;
-  if (c >= 0xc2) return 2;
-  return 1;
-}
-
 // Where a trailing, still incomplete UTF-8 sequence starts (s.size() if none).
 size_t incomplete_tail(const std::string& s) {
   const size_t n = s.size();
   for (size_t back = 1; back <= 3 && back <= n; ++back) {
     const auto c = static_cast<unsigned char>(s[n - back]);
     if ((c & 0xc0) == 0x80) continue;  // continuation byte: keep looking for the lead
-    const size_t need = utf8_sequence_length(c);
+    const size_t need = utf8_lead_length(c);  // 0 for a byte that starts nothing: not held back
     return need > back ? n - back : n;
   }
   return n;
