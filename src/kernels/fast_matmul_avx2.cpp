@@ -10,24 +10,6 @@
 namespace nomoat::kernels {
 namespace {
 
-inline float hsum256(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
-inline __m256i load_q8_0(const BlockQ8_0& blk) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qs)); }
-
-// Element j is the low nibble of qs[j], element j + 16 the high nibble.
-inline __m256i load_q4_0(const BlockQ4_0& blk) {
-  const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.qs));
-  const __m128i mask = _mm_set1_epi8(0x0f);
-  const __m128i lo = _mm_and_si128(raw, mask);
-  const __m128i hi = _mm_and_si128(_mm_srli_epi16(raw, 4), mask);
-  return _mm256_set_m128i(hi, lo);
-}
-
 // vpmaddubsw multiplies unsigned by signed bytes, so the sign of w moves to
 // a: |w| * sign(a, w) = w * a. Pair sums stay below 2 * 128 * 127 = 32512,
 // so the int16 saturation never triggers.
