@@ -29,24 +29,22 @@ constexpr size_t kTaskWeightBytes = 256 * 1024;
 // Below this many multiply-adds the pool's wake-up costs more than it saves.
 constexpr int64_t kMinParallelWork = 1 << 16;
 
-const IsaKernels* kernels_for(Isa isa) {
-  switch (isa) {
-    case Isa::Avx2: return &kAvx2Kernels;
-    case Isa::Avx512: return &kAvx512Kernels;
-    case Isa::Scalar: return nullptr;
-  }
-  return nullptr;
-}
-
 MatmulKernel kernel_for(Isa isa, DType type) {
-  const IsaKernels* k = kernels_for(isa);
+  const IsaKernels* k = isa_kernels(isa);
   if (!k || !isa_supported(isa)) return nullptr;
   switch (type) {
     case DType::Q8_0: return k->q8_0;
     case DType::Q4_0: return k->q4_0;
+    case DType::Q4_1: return k->q4_1;
+    case DType::Q5_0: return k->q5_0;
+    case DType::Q5_1: return k->q5_1;
+    case DType::Q2_K: return k->q2_k;
+    case DType::Q3_K: return k->q3_k;
     case DType::Q4_K: return k->q4_k;
+    case DType::Q5_K: return k->q5_k;
     case DType::Q6_K: return k->q6_k;
     case DType::F16: return k->f16;
+    case DType::BF16: return k->bf16;
     case DType::F32: return k->f32;
     default: return nullptr;
   }
@@ -74,7 +72,7 @@ QuantizedActivations quantize_activations(Isa isa, const float* x, int64_t n_vec
   s.scales.resize(static_cast<size_t>(n_vectors * nb));
   s.qs.resize(static_cast<size_t>(n_vectors * cols));
   s.q4_bias.resize(static_cast<size_t>(n_vectors * nb));
-  const IsaKernels* k = kernels_for(isa);
+  const IsaKernels* k = isa_kernels(isa);
   const QuantizeActivationsFn fn =
       k && k->quantize_activations ? k->quantize_activations : &quantize_activations_scalar;
   fn(x, n_vectors * nb, s.scales.data(), s.qs.data(), s.q4_bias.data());
@@ -110,7 +108,7 @@ Isa isa_from_environment() {
   if (!env || !*env) return best;
   Isa wanted;
   if (!parse_isa(env, &wanted)) {
-    std::fprintf(stderr, "nomoat: unknown NOMOAT_ISA=%s (scalar, avx2, avx512); using %s\n", env, isa_name(best));
+    std::fprintf(stderr, "nomoat: unknown NOMOAT_ISA=%s (scalar, avx2, avx512, neon); using %s\n", env, isa_name(best));
     return best;
   }
   if (!isa_supported(wanted)) {
@@ -122,17 +120,28 @@ Isa isa_from_environment() {
 
 }  // namespace
 
+const IsaKernels* isa_kernels(Isa isa) {
+  switch (isa) {
+    case Isa::Avx2: return &kAvx2Kernels;
+    case Isa::Avx512: return &kAvx512Kernels;
+    case Isa::Neon: return &kNeonKernels;
+    case Isa::Scalar: return nullptr;
+  }
+  return nullptr;
+}
+
 const char* isa_name(Isa isa) {
   switch (isa) {
     case Isa::Scalar: return "scalar";
     case Isa::Avx2: return "avx2";
     case Isa::Avx512: return "avx512";
+    case Isa::Neon: return "neon";
   }
   return "?";
 }
 
 bool parse_isa(const char* name, Isa* out) {
-  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
+  for (Isa isa : kAllIsas) {
     if (std::strcmp(name, isa_name(isa)) == 0) {
       *out = isa;
       return true;
@@ -150,14 +159,18 @@ bool isa_supported(Isa isa) {
     case Isa::Avx512:
       return isa_supported(Isa::Avx2) && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
              __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+    case Isa::Neon: return false;
   }
   return false;
+#elif defined(__aarch64__)
+  return isa == Isa::Scalar || isa == Isa::Neon;
 #else
   return isa == Isa::Scalar;
 #endif
 }
 
 Isa detect_isa() {
+  if (isa_supported(Isa::Neon)) return Isa::Neon;
   if (isa_supported(Isa::Avx512)) return Isa::Avx512;
   if (isa_supported(Isa::Avx2)) return Isa::Avx2;
   return Isa::Scalar;

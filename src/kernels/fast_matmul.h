@@ -56,9 +56,14 @@ struct MatrixView;
 
 namespace nomoat::kernels {
 
-enum class Isa { Scalar = 0, Avx2 = 1, Avx512 = 2 };
+// Neon: AArch64 Advanced SIMD (fast_matmul_neon.cpp; dot-product extension
+// used when the CPU has it).
+enum class Isa { Scalar = 0, Avx2 = 1, Avx512 = 2, Neon = 3 };
 
-// "scalar", "avx2", "avx512".
+// Every path, for tests that run each one the machine supports.
+inline constexpr Isa kAllIsas[] = {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon};
+
+// "scalar", "avx2", "avx512", "neon".
 const char* isa_name(Isa isa);
 // Whether this CPU can run the path (Scalar always).
 bool isa_supported(Isa isa);
@@ -111,18 +116,31 @@ using MatmulKernel = void (*)(const MatmulTask& task);
 using QuantizeActivationsFn = void (*)(const float* x, int64_t n_blocks, float* scales, int8_t* qs, int32_t* q4_bias);
 void quantize_activations_scalar(const float* x, int64_t n_blocks, float* scales, int8_t* qs, int32_t* q4_bias);
 
-// Kernels of one ISA; null where it has none for that type.
+// Kernels of one ISA; null where it has none for that type. Tables are
+// written with designated initializers, so a new type is one field here,
+// one line in kernel_for (fast_matmul.cpp) and one per ISA table.
 struct IsaKernels {
-  QuantizeActivationsFn quantize_activations;
-  MatmulKernel q8_0;
-  MatmulKernel q4_0;
-  MatmulKernel q4_k;
-  MatmulKernel q6_k;
-  MatmulKernel f16;
-  MatmulKernel f32;
+  QuantizeActivationsFn quantize_activations = nullptr;
+  MatmulKernel q8_0 = nullptr;
+  MatmulKernel q4_0 = nullptr;
+  MatmulKernel q4_1 = nullptr;
+  MatmulKernel q5_0 = nullptr;
+  MatmulKernel q5_1 = nullptr;
+  MatmulKernel q2_k = nullptr;
+  MatmulKernel q3_k = nullptr;
+  MatmulKernel q4_k = nullptr;
+  MatmulKernel q5_k = nullptr;
+  MatmulKernel q6_k = nullptr;
+  MatmulKernel f16 = nullptr;
+  MatmulKernel bf16 = nullptr;
+  MatmulKernel f32 = nullptr;
 };
 
 extern const IsaKernels kAvx2Kernels;    // fast_matmul_avx2.cpp
 extern const IsaKernels kAvx512Kernels;  // fast_matmul_avx512.cpp
+extern const IsaKernels kNeonKernels;    // fast_matmul_neon.cpp (empty off AArch64)
+
+// The table of `isa` (null for Scalar).
+const IsaKernels* isa_kernels(Isa isa);
 
 }  // namespace nomoat::kernels

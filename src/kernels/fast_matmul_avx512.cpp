@@ -95,14 +95,22 @@ void matmul_f32(const MatmulTask& task) { float_rows<float>(task); }
 
 }  // namespace
 
-const IsaKernels kAvx512Kernels = {&quantize_q8_blocks, &matmul_q8_0, &matmul_q4_0, &matmul_q4_k, &matmul_q6_k, &matmul_f16, &matmul_f32};
+const IsaKernels kAvx512Kernels = {
+    .quantize_activations = &quantize_q8_blocks,
+    .q8_0 = &matmul_q8_0,
+    .q4_0 = &matmul_q4_0,
+    .q4_k = &matmul_q4_k,
+    .q6_k = &matmul_q6_k,
+    .f16 = &matmul_f16,
+    .f32 = &matmul_f32,
+};
 
 }  // namespace nomoat::kernels
 
 #else  // built without AVX-512 flags (non-x86 target): no kernels
 
 namespace nomoat::kernels {
-const IsaKernels kAvx512Kernels = {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+const IsaKernels kAvx512Kernels = {};
 }
 
 #endif

@@ -244,7 +244,7 @@ TEST_P(FastMatmul, ZeroActivationsGiveZero) {
 }
 
 TEST_P(FastMatmul, ActivationQuantizationMatchesScalarBytes) {
-  const IsaKernels& k = GetParam() == Isa::Avx2 ? kAvx2Kernels : kAvx512Kernels;
+  const IsaKernels& k = *isa_kernels(GetParam());
   ASSERT_NE(k.quantize_activations, nullptr);
   Rng rng(9);
   constexpr int64_t kBlocks = 37;
@@ -261,7 +261,7 @@ TEST_P(FastMatmul, ActivationQuantizationMatchesScalarBytes) {
   EXPECT_EQ(want_bias, got_bias);
 }
 
-INSTANTIATE_TEST_SUITE_P(Isa, FastMatmul, testing::Values(Isa::Avx2, Isa::Avx512),
+INSTANTIATE_TEST_SUITE_P(Isa, FastMatmul, testing::Values(Isa::Avx2, Isa::Avx512, Isa::Neon),
                          [](const testing::TestParamInfo<Isa>& info) { return std::string(isa_name(info.param)); });
 
 TEST(FastMatmulIsa, ParsesNamesAndDetects) {
