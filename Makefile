@@ -5,7 +5,7 @@ CMAKE_FLAGS ?=
 SHELL := /bin/bash
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: all setup configure build test demo bench fuzz test-asan clean
+.PHONY: all setup configure build test demo bench fuzz test-asan test-arm clean
 
 all: build
 
@@ -50,5 +50,25 @@ test-asan: setup
 	@$(MAKE) --no-print-directory build BUILD=build-asan CMAKE_FLAGS="-DNOMOAT_SANITIZE=ON -DNOMOAT_BENCH=OFF"
 	cd build-asan && ctest --output-on-failure -j $(JOBS)
 
+# The kernel layers (src/base, tensor, kernels) cross-compiled for 64-bit ARM
+# (cmake/aarch64-linux-gnu.cmake) and their tests run under qemu twice: on a
+# CPU without the dot-product extension (Cortex-A72, the Raspberry Pi 4's:
+# plain NEON path), then on qemu's "max" CPU (SDOT path). Timing tests
+# (Peak.*) are left out: emulated speed means nothing.
+ARM_BUILD ?= build-arm
+ARM_QEMU := qemu-aarch64 -L /usr/aarch64-linux-gnu
+ARM_TEST_FILTER ?= -Peak.*
+test-arm: setup
+	@test -f $(ARM_BUILD)/CMakeCache.txt || cmake -S . -B $(ARM_BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=Release \
+	  -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake -DNOMOAT_KERNELS_ONLY=ON -DNOMOAT_BENCH=OFF $(CMAKE_FLAGS)
+	cmake --build $(ARM_BUILD) -j $(JOBS) --target nomoat_tests
+	@for cpu in cortex-a72 max; do \
+	  log=$(ARM_BUILD)/test-$$cpu.log; \
+	  echo "test-arm: qemu-aarch64 -cpu $$cpu"; \
+	  if ! $(ARM_QEMU) -cpu $$cpu $(ARM_BUILD)/tests/nomoat_tests --gtest_brief=1 \
+	      --gtest_filter='$(ARM_TEST_FILTER)' >$$log 2>&1; then cat $$log; exit 1; fi; \
+	  grep -E "NEON path|tests ran|PASSED|SKIPPED \]\s+[0-9]+ test" $$log; \
+	done
+
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-arm

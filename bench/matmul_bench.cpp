@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <iterator>
 #include <random>
 #include <vector>
 
@@ -67,8 +68,9 @@ struct Weights {
 // 64 distinct quantized rows repeated to fill kWeightBytes (quantizing
 // 256 MiB with the scalar quantizers would take longer than the benchmark).
 const Weights& weights(DType type) {
-  static Weights cache[6];
-  const DType slots[] = {DType::F32, DType::F16, DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q6_K};
+  const DType slots[] = {DType::F32,  DType::F16,  DType::BF16, DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0,
+                         DType::Q5_1, DType::Q2_K, DType::Q3_K, DType::Q4_K, DType::Q5_K, DType::Q6_K};
+  static Weights cache[std::size(slots)];
   const int slot = static_cast<int>(std::find(std::begin(slots), std::end(slots), type) - std::begin(slots));
   Weights& w = cache[slot];
   if (!w.data.empty()) return w;
@@ -139,6 +141,20 @@ NOMOAT_MATVEC(F16, Avx512);
 NOMOAT_MATVEC(F16, Avx2);
 NOMOAT_MATVEC(F32, Avx512);
 NOMOAT_MATVEC(F32, Avx2);
+NOMOAT_MATVEC(Q4_1, Avx512);
+NOMOAT_MATVEC(Q4_1, Avx2);
+NOMOAT_MATVEC(Q5_0, Avx512);
+NOMOAT_MATVEC(Q5_0, Avx2);
+NOMOAT_MATVEC(Q5_1, Avx512);
+NOMOAT_MATVEC(Q5_1, Avx2);
+NOMOAT_MATVEC(Q2_K, Avx512);
+NOMOAT_MATVEC(Q2_K, Avx2);
+NOMOAT_MATVEC(Q3_K, Avx512);
+NOMOAT_MATVEC(Q3_K, Avx2);
+NOMOAT_MATVEC(Q5_K, Avx512);
+NOMOAT_MATVEC(Q5_K, Avx2);
+NOMOAT_MATVEC(BF16, Avx512);
+NOMOAT_MATVEC(BF16, Avx2);
 
 // Single thread on weights that stay in L2 (1 MiB): the kernel's compute
 // ceiling, to tell a compute-bound kernel from a memory-bound one.
@@ -174,6 +190,20 @@ NOMOAT_IN_CACHE(F16, Avx512);
 NOMOAT_IN_CACHE(F16, Avx2);
 NOMOAT_IN_CACHE(F32, Avx512);
 NOMOAT_IN_CACHE(F32, Avx2);
+NOMOAT_IN_CACHE(Q4_1, Avx512);
+NOMOAT_IN_CACHE(Q4_1, Avx2);
+NOMOAT_IN_CACHE(Q5_0, Avx512);
+NOMOAT_IN_CACHE(Q5_0, Avx2);
+NOMOAT_IN_CACHE(Q5_1, Avx512);
+NOMOAT_IN_CACHE(Q5_1, Avx2);
+NOMOAT_IN_CACHE(Q2_K, Avx512);
+NOMOAT_IN_CACHE(Q2_K, Avx2);
+NOMOAT_IN_CACHE(Q3_K, Avx512);
+NOMOAT_IN_CACHE(Q3_K, Avx2);
+NOMOAT_IN_CACHE(Q5_K, Avx512);
+NOMOAT_IN_CACHE(Q5_K, Avx2);
+NOMOAT_IN_CACHE(BF16, Avx512);
+NOMOAT_IN_CACHE(BF16, Avx2);
 
 // Cost of one pool run with trivial tasks: the fixed overhead each threaded
 // matmul pays (wake or hand-off to spinning workers, then the join).

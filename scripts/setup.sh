@@ -10,6 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev     # tests and benchmarks
   clang libclang-rt-dev                          # libFuzzer targets (make fuzz)
   python3-numpy                                  # reference checks written in Python
+  g++-aarch64-linux-gnu qemu-user               # make test-arm: ARM cross build, run under qemu
 )
 
 # The tokenizer tests compare against a JavaScript reference from npm; use the

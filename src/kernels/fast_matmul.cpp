@@ -10,6 +10,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <vector>
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#endif
 
 #include "base/thread_pool.h"
 #include "kernels/ops.h"
@@ -51,7 +54,16 @@ MatmulKernel kernel_for(Isa isa, DType type) {
 }
 
 bool uses_quantized_activations(DType type) {
-  return type == DType::Q8_0 || type == DType::Q4_0 || type == DType::Q4_K || type == DType::Q6_K;
+  switch (type) {
+    case DType::Q8_0: case DType::Q4_0: case DType::Q4_1: case DType::Q5_0: case DType::Q5_1:
+    case DType::Q2_K: case DType::Q3_K: case DType::Q4_K: case DType::Q5_K: case DType::Q6_K: return true;
+    default: return false;
+  }
+}
+
+// Types whose kernels read QuantizedActivations::half_sums.
+bool uses_half_sums(DType type) {
+  return type == DType::Q4_1 || type == DType::Q5_1 || type == DType::Q2_K || type == DType::Q3_K;
 }
 
 // Per-thread scratch, reused across calls so a matmul allocates nothing
@@ -60,6 +72,7 @@ struct ActivationScratch {
   std::vector<float> scales;
   std::vector<int8_t> qs;
   std::vector<int32_t> q4_bias;
+  std::vector<float> half_sums;
 };
 
 // Q8_0-style quantization of n_vectors x cols floats (cols % 32 == 0),
@@ -77,6 +90,20 @@ QuantizedActivations quantize_activations(Isa isa, const float* x, int64_t n_vec
       k && k->quantize_activations ? k->quantize_activations : &quantize_activations_scalar;
   fn(x, n_vectors * nb, s.scales.data(), s.qs.data(), s.q4_bias.data());
   return QuantizedActivations{s.scales.data(), s.qs.data(), s.q4_bias.data(), nb};
+}
+
+// scale * sum(q) per 16 values (see QuantizedActivations::half_sums): n_vectors
+// * cols int8 adds, negligible beside the rows * cols of the matmul.
+void add_half_sums(QuantizedActivations& acts, int64_t n_vectors, ActivationScratch& s) {
+  const int64_t n_halves = 2 * n_vectors * acts.n_blocks;
+  s.half_sums.resize(static_cast<size_t>(n_halves));
+  for (int64_t h = 0; h < n_halves; ++h) {
+    const int8_t* q = acts.qs + h * (kQK / 2);
+    int32_t sum = 0;
+    for (int i = 0; i < kQK / 2; ++i) sum += q[i];
+    s.half_sums[static_cast<size_t>(h)] = acts.scales[h / 2] * static_cast<float>(sum);
+  }
+  acts.half_sums = s.half_sums.data();
 }
 
 }  // namespace
@@ -120,11 +147,21 @@ Isa isa_from_environment() {
 
 }  // namespace
 
+bool neon_has_dotprod() {
+#if defined(__aarch64__) && defined(__linux__)
+  // HWCAP_ASIMDDP (bit 20) from <asm/hwcap.h>, spelled out for older headers.
+  static const bool has = (getauxval(AT_HWCAP) & (1ul << 20)) != 0;
+  return has;
+#else
+  return false;
+#endif
+}
+
 const IsaKernels* isa_kernels(Isa isa) {
   switch (isa) {
     case Isa::Avx2: return &kAvx2Kernels;
     case Isa::Avx512: return &kAvx512Kernels;
-    case Isa::Neon: return &kNeonKernels;
+    case Isa::Neon: return neon_has_dotprod() ? &kNeonDotKernels : &kNeonKernels;
     case Isa::Scalar: return nullptr;
   }
   return nullptr;
@@ -201,6 +238,7 @@ void matmul_fast(Isa isa, const MatrixView& w, const float* x, int64_t n_vectors
   if (uses_quantized_activations(w.type)) {
     thread_local ActivationScratch scratch;
     base.acts = quantize_activations(isa, x, n_vectors, w.cols, scratch);
+    if (uses_half_sums(w.type)) add_half_sums(base.acts, n_vectors, scratch);
   }
 
   ThreadPool& pool = ThreadPool::global();

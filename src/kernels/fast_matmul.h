@@ -19,24 +19,27 @@
 // tensor/blocks.h and <immintrin.h>, and keep all helpers in an anonymous
 // namespace. Check: `nm -C` on their objects lists one defined symbol each
 // (kAvx2Kernels / kAvx512Kernels) and no weak ones. The Q8_0/Q4_0/K-quant
-// row loops are shared as fast_matmul_quant.inc, included by both.
+// row loops are shared as fast_matmul_quant.inc (Q8_0, Q4_0, Q4_K, Q5_K,
+// Q6_K), fast_matmul_legacy.inc (Q4_1, Q5_0, Q5_1) and
+// fast_matmul_kquant.inc (Q2_K, Q3_K), included by both.
 //
 // What is fast (weights x activations, y = W x for 1..n vectors):
 //   * Q8_0, Q4_0: activations are quantized once per matmul to Q8_0-style
 //     blocks (32 int8 + a float scale, round to nearest, d = amax / 127),
 //     then integer dot products per block: AVX-512 VNNI vpdpbusd, or AVX2
 //     vpmaddubsw + vpmaddwd. Block results are scaled and summed in float.
-//   * F16: F16C conversion, F32: plain loads; both on unquantized
+//   * F16: F16C conversion, BF16: widen and shift, F32: plain loads; all on unquantized
 //     activations, products and sums in double FMA like the reference (exact
 //     products, so only the summation order differs). Float sums changed
 //     Stories260K's greedy tokens on the AVX2 path; double costs nothing in
 //     a memory-bound matvec.
-//   * Q4_K, Q6_K: the same 32-value activation blocks (finer than a Q8_K
-//     super-block scale, and one activation format for all), integer dot
-//     per block, the groups' scales (and Q4_K mins) applied in float.
-//   * Everything else (Q2_K, Q3_K, Q5_K, Q4_1, Q5_x, BF16, ...) runs the scalar
-//     reference kernels::matmul_reference in ops.cpp, which also defines the
-//     numbers all fast paths are tested against.
+//   * Q4_1, Q5_0, Q5_1, Q2_K..Q6_K: the same 32-value activation blocks
+//     (finer than a Q8_K super-block scale, and one activation format for
+//     all), integer dot per block, the groups' scales (and mins) applied in
+//     float; min/offset terms of 16-value groups use per-16 activation sums.
+//   * Everything else (IQ*, ...) runs the scalar reference
+//     kernels::matmul_reference in ops.cpp, which also defines the numbers
+//     all fast paths are tested against.
 // Work split: rows are cut into tasks of about 256 KiB of contiguous
 // weights (long runs keep the hardware prefetchers busy; at least 4 tasks
 // per thread), claimed dynamically by the persistent ThreadPool
@@ -84,7 +87,7 @@ void matmul_fast(Isa isa, const MatrixView& w, const float* x, int64_t n_vectors
 
 // ---- Interface between the dispatcher and the ISA translation units ----
 
-// Activations quantized Q8_0-style (for Q8_0, Q4_0, Q4_K, Q6_K weights), per vector: n_blocks scales, cols int8
+// Activations quantized Q8_0-style (for the integer-dot weight types), per vector: n_blocks scales, cols int8
 // values, n_blocks values of -8 * sum(q) (the Q4_0 zero-point correction,
 // so a Q4_0 block dot can use its unsigned 0..15 nibbles directly).
 struct QuantizedActivations {
@@ -92,6 +95,10 @@ struct QuantizedActivations {
   const int8_t* qs = nullptr;
   const int32_t* q4_bias = nullptr;
   int64_t n_blocks = 0;  // per vector; qs holds n_blocks * 32 per vector
+  // Q4_1/Q5_1/Q2_K/Q3_K weights only (else null): per vector 2 * n_blocks
+  // floats, scale * sum(q) over each 16 values, so their min/offset terms
+  // cost one multiply per group instead of an extra dot per block.
+  const float* half_sums = nullptr;
 };
 
 // One task: rows [row_begin, row_end) of W for all n_vectors activations.
@@ -139,6 +146,11 @@ struct IsaKernels {
 extern const IsaKernels kAvx2Kernels;    // fast_matmul_avx2.cpp
 extern const IsaKernels kAvx512Kernels;  // fast_matmul_avx512.cpp
 extern const IsaKernels kNeonKernels;    // fast_matmul_neon.cpp (empty off AArch64)
+extern const IsaKernels kNeonDotKernels;  // fast_matmul_neon_dot.cpp (+dotprod; empty off AArch64)
+
+// Whether Isa::Neon runs kNeonDotKernels (the CPU has the dot-product
+// extension: getauxval(AT_HWCAP) & HWCAP_ASIMDDP) rather than kNeonKernels.
+bool neon_has_dotprod();
 
 // The table of `isa` (null for Scalar).
 const IsaKernels* isa_kernels(Isa isa);

@@ -25,7 +25,19 @@ inline __m256i dot_q4_0(__m256i q, __m256i a, int32_t bias) {
   return _mm256_add_epi32(sums, _mm256_zextsi128_si256(_mm_cvtsi32_si128(bias)));
 }
 
+// Byte j = 0x10 where bit j of bits is set: byte j takes byte j / 8 of the
+// 32 bits, then tests its own bit j % 8.
+inline __m256i fifth_bits(uint32_t bits) {
+  const __m256i spread = _mm256_shuffle_epi8(
+      _mm256_set1_epi32(static_cast<int>(bits)),
+      _mm256_setr_epi64x(0, 0x0101010101010101ll, 0x0202020202020202ll, 0x0303030303030303ll));
+  const __m256i bit = _mm256_set1_epi64x(static_cast<long long>(0x8040201008040201ull));
+  return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit), _mm256_set1_epi8(0x10));
+}
+
 #include "kernels/fast_matmul_quant.inc"
+#include "kernels/fast_matmul_legacy.inc"
+#include "kernels/fast_matmul_kquant.inc"
 
 // Float weights: products and sums in double, like the reference (a
 // float x float product is exact in double, so only the order of the sums
@@ -33,10 +45,20 @@ inline __m256i dot_q4_0(__m256i q, __m256i a, int32_t bias) {
 // tokens; a matvec is memory-bound, so the wider arithmetic costs nothing.
 // 8 columns per step in two 4-lane double accumulators per vector; the last
 // cols % 8 columns in scalar code.
+// A BF16 weight (distinct from F16's raw uint16_t for overloading).
+struct Bf16 {
+  uint16_t bits;
+};
 inline __m256 load_f32(const float* p) { return _mm256_loadu_ps(p); }
 inline __m256 load_f32(const uint16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+// BF16 is the top half of an F32: widening and shifting is exact.
+inline __m256 load_f32(const Bf16* p) {
+  const __m256i wide = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16));
+}
 inline double scalar_f64(const float* p) { return *p; }
 inline double scalar_f64(const uint16_t* p) { return _cvtsh_ss(*p); }
+inline double scalar_f64(const Bf16* p) { return __builtin_bit_cast(float, static_cast<uint32_t>(p->bits) << 16); }
 inline __m256d low_pd(__m256 v) { return _mm256_cvtps_pd(_mm256_castps256_ps128(v)); }
 inline __m256d high_pd(__m256 v) { return _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)); }
 
@@ -91,6 +113,7 @@ void float_rows(const MatmulTask& task) {
 }
 
 void matmul_f16(const MatmulTask& task) { float_rows<uint16_t>(task); }
+void matmul_bf16(const MatmulTask& task) { float_rows<Bf16>(task); }
 void matmul_f32(const MatmulTask& task) { float_rows<float>(task); }
 
 }  // namespace
@@ -99,9 +122,16 @@ const IsaKernels kAvx2Kernels = {
     .quantize_activations = &quantize_q8_blocks,
     .q8_0 = &matmul_q8_0,
     .q4_0 = &matmul_q4_0,
+    .q4_1 = &matmul_q4_1,
+    .q5_0 = &matmul_q5_0,
+    .q5_1 = &matmul_q5_1,
+    .q2_k = &matmul_q2_k,
+    .q3_k = &matmul_q3_k,
     .q4_k = &matmul_q4_k,
+    .q5_k = &matmul_q5_k,
     .q6_k = &matmul_q6_k,
     .f16 = &matmul_f16,
+    .bf16 = &matmul_bf16,
     .f32 = &matmul_f32,
 };
 

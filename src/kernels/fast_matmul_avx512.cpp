@@ -32,7 +32,12 @@ inline __m256i dot_q4_0(__m256i q, __m256i a, int32_t bias) {
   return _mm256_dpbusd_epi32(_mm256_zextsi128_si256(_mm_cvtsi32_si128(bias)), q, a);
 }
 
+// Byte j = 0x10 where bit j of bits is set: the bits are a byte mask.
+inline __m256i fifth_bits(uint32_t bits) { return _mm256_maskz_mov_epi8(bits, _mm256_set1_epi8(0x10)); }
+
 #include "kernels/fast_matmul_quant.inc"
+#include "kernels/fast_matmul_legacy.inc"
+#include "kernels/fast_matmul_kquant.inc"
 
 // Float weights: products and sums in double, like the reference (a
 // float x float product is exact in double, so only the order of the sums
@@ -40,7 +45,15 @@ inline __m256i dot_q4_0(__m256i q, __m256i a, int32_t bias) {
 // tokens; a matvec is memory-bound, so the wider arithmetic costs nothing.
 // 16 columns per step in two 8-lane double accumulators per vector; the
 // last cols % 16 through a masked load (masked-off lanes read as 0, no fault).
+// A BF16 weight (distinct from F16's raw uint16_t for overloading).
+struct Bf16 {
+  uint16_t bits;
+};
 inline __m512 load_f32(const float* p, __mmask16 m) { return _mm512_maskz_loadu_ps(m, p); }
+// BF16 is the top half of an F32: widening and shifting is exact.
+inline __m512 load_f32(const Bf16* p, __mmask16 m) {
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, p)), 16));
+}
 inline __m512 load_f32(const uint16_t* p, __mmask16 m) { return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p)); }
 inline __m512d low_pd(__m512 v) { return _mm512_cvtps_pd(_mm512_castps512_ps256(v)); }
 inline __m512d high_pd(__m512 v) {
@@ -91,6 +104,7 @@ void float_rows(const MatmulTask& task) {
 }
 
 void matmul_f16(const MatmulTask& task) { float_rows<uint16_t>(task); }
+void matmul_bf16(const MatmulTask& task) { float_rows<Bf16>(task); }
 void matmul_f32(const MatmulTask& task) { float_rows<float>(task); }
 
 }  // namespace
@@ -99,9 +113,16 @@ const IsaKernels kAvx512Kernels = {
     .quantize_activations = &quantize_q8_blocks,
     .q8_0 = &matmul_q8_0,
     .q4_0 = &matmul_q4_0,
+    .q4_1 = &matmul_q4_1,
+    .q5_0 = &matmul_q5_0,
+    .q5_1 = &matmul_q5_1,
+    .q2_k = &matmul_q2_k,
+    .q3_k = &matmul_q3_k,
     .q4_k = &matmul_q4_k,
+    .q5_k = &matmul_q5_k,
     .q6_k = &matmul_q6_k,
     .f16 = &matmul_f16,
+    .bf16 = &matmul_bf16,
     .f32 = &matmul_f32,
 };
 

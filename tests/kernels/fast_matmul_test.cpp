@@ -7,10 +7,10 @@
 //    different orders, then round to float once:
 //      |err| <= 2^-23 |y| + (cols + 16) * 2^-52 * sum_c |w_c x_c|
 //    (two float roundings, plus the worst case of double summation).
-//  * Q8_0/Q4_0/Q4_K/Q6_K, sharp check: against the reference on the
+//  * Integer-dot types (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K..Q6_K), sharp check: against the reference on the
 //    activations as quantized (d * q), only float rounding of the per-block
 //    scales and sums: (cols + 16) * 2^-23 * sum_c |w_c d q_c|.
-//  * Q8_0/Q4_0/Q4_K/Q6_K vs float activations (per-block results summed in float): the activations are rounded to d * q with d = amax / 127
+//  * Integer-dot types vs float activations (per-block results summed in float): the activations are rounded to d * q with d = amax / 127
 //    per 32-block, so each |x_c - d q_c| <= d / 2, and the integer dot is
 //    exact; hence
 //      |err| <= sum_blocks (d_block / 2) * sum_{c in block} |w_c|
@@ -79,8 +79,12 @@ std::vector<float> random_activations(int64_t n, Rng& rng) {
   return x;
 }
 
+// The weight types whose x86 kernels run integer dots on quantized activations.
+constexpr DType kIntegerDotTypes[] = {DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1,
+                                      DType::Q2_K, DType::Q3_K, DType::Q4_K, DType::Q5_K, DType::Q6_K};
+
 bool quantizes_activations(DType t) {
-  return t == DType::Q8_0 || t == DType::Q4_0 || t == DType::Q4_K || t == DType::Q6_K;
+  return std::find(std::begin(kIntegerDotTypes), std::end(kIntegerDotTypes), t) != std::end(kIntegerDotTypes);
 }
 
 // The bound described at the top of the file, for output (t, r).
@@ -173,13 +177,19 @@ TEST_P(FastMatmul, HasKernelsForFastTypes) {
     MatrixView w{nullptr, t, 256, 1, dtype_row_bytes(t, 256)};
     EXPECT_TRUE(has_fast_matmul(GetParam(), w)) << dtype_name(t);
   }
-  MatrixView q5k{nullptr, DType::Q5_K, 256, 1, dtype_row_bytes(DType::Q5_K, 256)};
-  EXPECT_FALSE(has_fast_matmul(GetParam(), q5k));
+  if (GetParam() == Isa::Avx2 || GetParam() == Isa::Avx512) {
+    for (DType t : {DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q2_K, DType::Q3_K, DType::Q5_K, DType::BF16}) {
+      MatrixView w{nullptr, t, 256, 1, dtype_row_bytes(t, 256)};
+      EXPECT_TRUE(has_fast_matmul(GetParam(), w)) << dtype_name(t);
+    }
+  }
+  MatrixView iq4{nullptr, DType::IQ4_NL, 256, 1, dtype_row_bytes(DType::IQ4_NL, 256)};
+  EXPECT_FALSE(has_fast_matmul(GetParam(), iq4));
 }
 
 TEST_P(FastMatmul, QuantizedMatchesReferenceOnOddShapes) {
   uint64_t seed = 1;
-  for (DType type : {DType::Q8_0, DType::Q4_0}) {
+  for (DType type : {DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1}) {
     // Rows not multiples of anything; 1 to 11 blocks per row (odd counts hit
     // the even/odd accumulator tail); every tile remainder of 1..7 vectors.
     for (int64_t rows : {1, 3, 17, 45}) {
@@ -194,7 +204,7 @@ TEST_P(FastMatmul, QuantizedMatchesReferenceOnOddShapes) {
 
 TEST_P(FastMatmul, KQuantsMatchReferenceOnOddShapes) {
   uint64_t seed = 500;
-  for (DType type : {DType::Q4_K, DType::Q6_K}) {
+  for (DType type : {DType::Q2_K, DType::Q3_K, DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
     // 1 to 3 super-blocks per row.
     for (int64_t rows : {1, 3, 17, 45}) {
       for (int64_t cols : {256, 512, 768}) {
@@ -208,7 +218,7 @@ TEST_P(FastMatmul, KQuantsMatchReferenceOnOddShapes) {
 
 TEST_P(FastMatmul, FloatMatchesReferenceOnOddShapes) {
   uint64_t seed = 100;
-  for (DType type : {DType::F32, DType::F16}) {
+  for (DType type : {DType::F32, DType::F16, DType::BF16}) {
     // Column counts below, at and around the 8/16/32-lane steps.
     for (int64_t rows : {1, 5, 19}) {
       for (int64_t cols : {1, 7, 8, 15, 16, 17, 31, 33, 47, 100, 257}) {
@@ -223,7 +233,8 @@ TEST_P(FastMatmul, FloatMatchesReferenceOnOddShapes) {
 TEST_P(FastMatmul, ThreadedSplitMatchesReference) {
   // Large enough to go through the pool, rows not a multiple of the task size.
   uint64_t seed = 1000;
-  for (DType type : {DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q6_K, DType::F16, DType::F32}) {
+  for (DType type : {DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q2_K, DType::Q3_K,
+                     DType::Q4_K, DType::Q5_K, DType::Q6_K, DType::F16, DType::BF16, DType::F32}) {
     for (int64_t n_vectors : {1, 5}) {
       for (int threads : {2, 3, 8}) {
         expect_matches_reference(GetParam(), type, 1001, 512, n_vectors, threads, seed++);
@@ -235,9 +246,9 @@ TEST_P(FastMatmul, ThreadedSplitMatchesReference) {
 TEST_P(FastMatmul, ZeroActivationsGiveZero) {
   // An all-zero block has scale 0: the kernels must not divide by it.
   Rng rng(7);
-  for (DType type : {DType::Q8_0, DType::Q4_0}) {
-    const Matrix m = random_matrix(type, 9, 64, rng);
-    std::vector<float> x(128, 0.0f), y(18, 1.0f);
+  for (DType type : kIntegerDotTypes) {
+    const Matrix m = random_matrix(type, 9, 256, rng);
+    std::vector<float> x(512, 0.0f), y(18, 1.0f);
     matmul_fast(GetParam(), m.view, x.data(), 2, y.data(), 1);
     for (float v : y) EXPECT_EQ(v, 0.0f);
   }

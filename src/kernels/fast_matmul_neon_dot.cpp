@@ -1,0 +1,47 @@
+// AArch64 NEON kernels with the dot-product extension (SDOT), for ARMv8.2+
+// CPUs that have it (Cortex-A55/A76 and later, Apple, Neoverse). Compiled
+// with -march=armv8.2-a+dotprod for this file only; fast_matmul.cpp picks
+// this table when getauxval(AT_HWCAP) reports ASIMDDP, so baseline ARMv8
+// (Cortex-A53/A72: Raspberry Pi 3/4) never executes it. Same kernels as
+// fast_matmul_neon.cpp (fast_matmul_neon.inc); same include rules.
+#include "kernels/fast_matmul.h"
+#include "tensor/blocks.h"
+
+#if defined(__aarch64__) && defined(__ARM_FEATURE_DOTPROD)
+#include <arm_neon.h>
+
+namespace nomoat::kernels {
+namespace {
+
+inline int32x4_t dot16(int32x4_t acc, int8x16_t w, int8x16_t a) { return vdotq_s32(acc, w, a); }
+
+#include "kernels/fast_matmul_neon.inc"
+
+}  // namespace
+
+const IsaKernels kNeonDotKernels = {
+    .quantize_activations = &quantize_q8_blocks,
+    .q8_0 = &matmul_q8_0,
+    .q4_0 = &matmul_q4_0,
+    .q4_1 = &matmul_q4_1,
+    .q5_0 = &matmul_q5_0,
+    .q5_1 = &matmul_q5_1,
+    .q2_k = &matmul_q2_k,
+    .q3_k = &matmul_q3_k,
+    .q4_k = &matmul_q4_k,
+    .q5_k = &matmul_q5_k,
+    .q6_k = &matmul_q6_k,
+    .f16 = &matmul_f16,
+    .bf16 = &matmul_bf16,
+    .f32 = &matmul_f32,
+};
+
+}  // namespace nomoat::kernels
+
+#else  // not AArch64, or built without +dotprod: no kernels
+
+namespace nomoat::kernels {
+const IsaKernels kNeonDotKernels = {};
+}
+
+#endif
