@@ -1,6 +1,7 @@
 // `nomoat bench`: prompt-processing and generation throughput like
-// llama-bench, and `--roofline`: this machine's read bandwidth and a plain
-// FP32 loop, with each test's share of the bandwidth when a model is given.
+// llama-bench, and `--roofline`: this machine's read bandwidth and int8 /
+// bf16 / fp32 compute peaks, with each test's share of them when a model is
+// given.
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -30,6 +31,28 @@ void print_line(const nlohmann::json& j) {
   std::fflush(stdout);
 }
 
+nlohmann::json peak_json(const kernels::PeakResult& p) {
+  nlohmann::json j = {{"roofline", std::string(kernels::peak_kind_name(p.kind)) + "_peak"}, {"available", p.available}};
+  if (!p.available) {
+    j["reason"] = p.why_unavailable;
+    return j;
+  }
+  j.update({{"median_ops_per_s", p.median}, {"best_ops_per_s", p.best}, {"samples_ops_per_s", p.samples},
+            {"isa", p.isa}, {"instruction", p.instruction}, {"lower_bound", p.lower_bound},
+            {"threads", p.threads}, {"reps", p.reps}, {"seconds_per_rep", p.seconds_per_rep}});
+  return j;
+}
+
+void print_peak(const char* label, const char* unit, const kernels::PeakResult& p) {
+  if (!p.available) {
+    std::printf("  %-15s: not available (%s)\n", label, p.why_unavailable.c_str());
+    return;
+  }
+  std::printf("  %-15s: median %s %s, best %s (%s: %s%s)\n", label, fixed(p.median / 1e9, 1).c_str(), unit,
+              fixed(p.best / 1e9, 1).c_str(), p.isa.c_str(), p.instruction.c_str(),
+              p.lower_bound ? "; LOWER BOUND, no SIMD loop for this CPU" : "");
+}
+
 }  // namespace
 
 void add_bench(CLI::App& app, Action& action) {
@@ -39,6 +62,7 @@ void add_bench(CLI::App& app, Action& action) {
     BenchOptions bench;
     bool json = false, roofline = false;
     int64_t bw_mib = 1024;
+    double peak_ms = 250;
   };
   auto o = std::make_shared<Options>();
   o->bench.threads = default_thread_count();
@@ -49,12 +73,15 @@ void add_bench(CLI::App& app, Action& action) {
   cmd->add_option("-t,--threads", o->bench.threads, "Threads (default: all cores)");
   cmd->add_option("-r,--repetitions", o->bench.reps, "Measured repetitions per test, after one warm-up")->default_val(5);
   cmd->add_flag("--json", o->json, "One JSON object per test per line");
-  cmd->add_flag("--roofline", o->roofline, "Measure read bandwidth and a plain FP32 loop; with MODEL, each test's share of the bandwidth");
+  cmd->add_flag("--roofline", o->roofline,
+                "Measure read bandwidth and int8/bf16/fp32 compute peaks; with MODEL, each test's share of them");
   cmd->add_option("--roofline-mib", o->bw_mib, "Buffer size of the bandwidth measurement, MiB")->default_val(1024);
+  cmd->add_option("--roofline-ms", o->peak_ms, "Duration of each repetition of each compute-peak loop, ms")->default_val(250);
   cmd->callback([o, &action] {
     action = [o] {
       o->bench.validate();
       if (o->bw_mib <= 0) fail("--roofline-mib must be positive, not ", o->bw_mib);
+      if (!(o->peak_ms > 0)) fail("--roofline-ms must be positive, not ", o->peak_ms);
       if (o->model.empty() && !o->roofline) fail("bench: give a MODEL file (or --roofline to measure the machine alone)");
       const int threads = o->bench.threads;
 
@@ -66,22 +93,23 @@ void add_bench(CLI::App& app, Action& action) {
         summary = summarize(model->file());
       }
 
-      std::optional<RateResult> bw;
+      // Measured right before the model's tests, so both see the same
+      // machine state (clocks, other load).
+      std::optional<Roofline> roof;
       if (o->roofline) {
-        bw = measure_read_bandwidth(static_cast<uint64_t>(o->bw_mib) << 20, threads, o->bench.reps);
-        const RateResult fp = measure_fp32_plain(threads, o->bench.reps);
+        roof = measure_roofline(static_cast<uint64_t>(o->bw_mib) << 20, threads, o->bench.reps, o->peak_ms / 1000.0);
+        const RateResult& bw = roof->bandwidth;
         if (o->json) {
-          print_line({{"roofline", "read_bandwidth"}, {"best_bytes_per_s", bw->best}, {"median_bytes_per_s", bw->median},
-                      {"buffer_bytes", bw->size}, {"threads", threads}, {"reps", bw->reps}, {"samples_bytes_per_s", bw->samples}});
-          print_line({{"roofline", "fp32_plain_loop"}, {"best_flops", fp.best}, {"median_flops", fp.median}, {"threads", threads},
-                      {"reps", fp.reps}, {"samples_flops", fp.samples}, {"lower_bound", true}});
+          print_line({{"roofline", "read_bandwidth"}, {"best_bytes_per_s", bw.best}, {"median_bytes_per_s", bw.median},
+                      {"buffer_bytes", bw.size}, {"threads", threads}, {"reps", bw.reps}, {"samples_bytes_per_s", bw.samples}});
+          for (const auto* p : {&roof->int8, &roof->bf16, &roof->fp32}) print_line(peak_json(*p));
         } else {
-          std::printf("roofline (%d threads, %d reps):\n", threads, bw->reps);
-          std::printf("  read bandwidth : best %s GB/s, median %s GB/s (multi-threaded streaming sum over %s)\n",
-                      fixed(bw->best / 1e9, 2).c_str(), fixed(bw->median / 1e9, 2).c_str(), human_bytes(bw->size).c_str());
-          std::printf("  fp32 plain loop: best %s GFLOP/s, median %s GFLOP/s (LOWER BOUND: plain C++ multiply-add loop,\n"
-                      "                   baseline-ISA build, not the SIMD FMA peak)\n",
-                      fixed(fp.best / 1e9, 2).c_str(), fixed(fp.median / 1e9, 2).c_str());
+          std::printf("roofline (%d threads, %d reps):\n", threads, bw.reps);
+          std::printf("  %-15s: best %s GB/s, median %s GB/s (multi-threaded streaming sum over %s)\n", "read bandwidth",
+                      fixed(bw.best / 1e9, 2).c_str(), fixed(bw.median / 1e9, 2).c_str(), human_bytes(bw.size).c_str());
+          print_peak("int8 peak", "Gop/s", roof->int8);
+          print_peak("bf16 peak", "GFLOP/s", roof->bf16);
+          print_peak("fp32 peak", "GFLOP/s", roof->fp32);
           if (model) std::printf("\n");
         }
       }
@@ -89,17 +117,25 @@ void add_bench(CLI::App& app, Action& action) {
 
       const std::string name = std::filesystem::path(o->model).filename().string();
       const uint64_t weight_bytes = weight_bytes_per_token(*model);
+      const double token_ops = ops_per_token(*model);
+      // Quantized weights go through int8 dot products; float ones through FMA.
+      const kernels::PeakResult* peak = nullptr;
+      if (roof) peak = weights_mostly_quantized(*model) ? &roof->int8 : &roof->fp32;
+      const std::string peak_name = peak ? kernels::peak_kind_name(peak->kind) : "";
       const int name_w = std::max<int>(30, static_cast<int>(name.size()));
       if (!o->json) {
         std::printf("| %-*s | %10s | %10s | %7s | %10s | %20s |", name_w, "model", "size", "params", "threads", "test", "t/s");
-        if (bw) std::printf(" %12s | %6s |", "weights GB/s", "% BW");
+        if (roof) std::printf(" %12s | %6s | %9s | %7s |", "weights GB/s", "% BW", "Gop/s", ("% " + peak_name).c_str());
         std::printf("\n| %s | ---------: | ---------: | ------: | ---------: | -------------------: |", std::string(name_w, '-').c_str());
-        if (bw) std::printf(" -----------: | -----: |");
+        if (roof) std::printf(" -----------: | -----: | --------: | ------: |");
         std::printf("\n");
         std::fflush(stdout);
       }
       run_bench(*model, o->bench, [&](const BenchResult& r) {
         const double rate = weight_read_rate(r, weight_bytes);
+        const double ops = compute_rate(r, token_ops);
+        const double bw = roof ? roof->bandwidth.best : 0;
+        const double peak_ops = peak ? peak->median : 0;
         if (o->json) {
           nlohmann::json j = {{"model", name},
                               {"model_path", o->model},
@@ -115,11 +151,16 @@ void add_bench(CLI::App& app, Action& action) {
                               {"stddev", r.stddev},
                               {"samples_ts", r.samples_ts},
                               {"samples_s", r.samples_s},
-                              {"weight_bytes_per_token", weight_bytes}};
-          if (bw) {
+                              {"weight_bytes_per_token", weight_bytes},
+                              {"ops_per_token", token_ops},
+                              {"compute_ops_per_s", ops}};
+          if (roof) {
             j["weight_read_bytes_per_s"] = rate;
-            j["read_bandwidth_bytes_per_s"] = bw->best;
-            j["bandwidth_fraction"] = rate / bw->best;
+            j["read_bandwidth_bytes_per_s"] = bw;
+            j["bandwidth_fraction"] = rate / bw;
+            j["compute_peak"] = peak_name;
+            j["compute_peak_ops_per_s"] = peak_ops;
+            j["compute_fraction"] = ops / peak_ops;
           }
           print_line(j);
           return;
@@ -128,7 +169,10 @@ void add_bench(CLI::App& app, Action& action) {
         // "±" is two bytes but one column: pad by one more.
         std::printf("| %-*s | %10s | %10s | %7d | %10s | %21s |", name_w, name.c_str(), human_bytes(summary.tensor_bytes).c_str(),
                     human_count(summary.n_params).c_str(), r.threads, r.test.c_str(), ts.c_str());
-        if (bw) std::printf(" %12s | %5s%% |", fixed(rate / 1e9, 2).c_str(), fixed(100.0 * rate / bw->best, 1).c_str());
+        if (roof) {
+          std::printf(" %12s | %5s%% | %9s | %6s%% |", fixed(rate / 1e9, 2).c_str(), fixed(100.0 * rate / bw, 1).c_str(),
+                      fixed(ops / 1e9, 1).c_str(), fixed(100.0 * ops / peak_ops, 1).c_str());
+        }
         std::printf("\n");
         std::fflush(stdout);
       });

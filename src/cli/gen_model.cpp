@@ -7,6 +7,7 @@
 #include "base/error.h"
 #include "cli/commands.h"
 #include "formats/gguf_summary.h"
+#include "model/quant_mix.h"
 #include "model/random_model.h"
 #include "tensor/dtype.h"
 
@@ -19,6 +20,7 @@ void add_gen_model(CLI::App& app, Action& action) {
     std::string out;
     std::string type = "f16";
     bool quiet = false;
+    bool pure = false;
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("-o,--output", o->out, "Output GGUF file")->required();
@@ -30,8 +32,9 @@ void add_gen_model(CLI::App& app, Action& action) {
   cmd->add_option("--n-ff", o->model.n_ff, "Feed-forward size (default: 8/3 n_embd rounded to 32)");
   cmd->add_option("--n-vocab", o->model.n_vocab, "Vocabulary size (default: the vocab file's, or 512)");
   cmd->add_option("--ctx", o->model.n_ctx, "Context length recorded in the metadata")->default_val(2048);
-  cmd->add_option("--type", o->type, "Weight type: f32 f16 bf16 q4_0 q4_1 q5_0 q5_1 q8_0 q2_k q3_k q4_k q5_k q6_k q8_k")
+  cmd->add_option("--type", o->type, "Weight preset (llama.cpp's per-tensor mix) or single type: " + quant_mix_names())
       ->default_val("f16");
+  cmd->add_flag("--pure", o->pure, "Every matrix the preset's base type (no per-tensor mix)");
   cmd->add_option("--n-expert", o->model.n_expert, "Mixture of experts (llama, qwen3moe): number of experts; --n-ff is each expert's width");
   cmd->add_option("--n-expert-used", o->model.n_expert_used, "Experts used per token (default: 2)");
   cmd->add_flag("--tied", o->model.tied, "Share the embedding as output matrix (no output.weight)");
@@ -42,11 +45,10 @@ void add_gen_model(CLI::App& app, Action& action) {
   cmd->callback([o, cmd, &action] {
     const bool kv_given = cmd->count("--n-head-kv") > 0;
     action = [o, kv_given] {
-      const auto type = dtype_from_name(o->type);
-      if (!type || dtype_traits(*type).quantize == nullptr) {
-        fail("--type '", o->type, "' is not a type nomoat can write");
-      }
-      o->model.type = *type;
+      const auto mix = find_quant_mix(o->type);
+      if (!mix) fail("--type '", o->type, "' is not a preset or type nomoat can write (", quant_mix_names(), ")");
+      o->model.type = mix->base;
+      o->model.quant_mix = o->pure ? std::string() : mix->name;
       if (!kv_given) o->model.n_head_kv = o->model.n_head;
       const auto start = std::chrono::steady_clock::now();
       int last_percent = -1;
@@ -59,7 +61,8 @@ void add_gen_model(CLI::App& app, Action& action) {
       });
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       if (!o->quiet) std::fprintf(stderr, "\n");
-      std::printf("wrote %s (%s) in %.1f s\n", o->out.c_str(), dtype_traits(o->model.type).name, secs);
+      const std::string what = o->model.quant_mix.empty() ? std::string(dtype_traits(o->model.type).name) + ", every matrix" : o->model.quant_mix;
+      std::printf("wrote %s (%s) in %.1f s\n", o->out.c_str(), what.c_str(), secs);
       return 0;
     };
   });

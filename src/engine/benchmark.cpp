@@ -11,6 +11,7 @@
 #include "base/threads.h"
 #include "model/forward.h"
 #include "model/kv_cache.h"
+#include "tensor/dtype.h"
 
 namespace nomoat {
 namespace {
@@ -148,17 +149,52 @@ std::vector<BenchResult> run_bench(const Model& model, const BenchOptions& o,
   return out;
 }
 
+namespace {
+
+// Share of a tensor one token touches: n_expert_used / n_expert for the
+// stacked expert tensors (ffn_*_exps, 3-D), all of it otherwise.
+double token_share(const Model& model, const GgufTensorInfo& t) {
+  const ModelSpec& spec = model.spec();
+  if (spec.n_expert > 0 && t.dims.size() == 3 && t.name.find("_exps.") != std::string::npos) {
+    return static_cast<double>(spec.n_expert_used) / static_cast<double>(spec.n_expert);
+  }
+  return 1.0;
+}
+
+}  // namespace
+
 uint64_t weight_bytes_per_token(const Model& model) {
-  uint64_t total = 0;
+  double total = 0;
   for (const auto& t : model.file().tensors()) {
     if (t.name == "token_embd.weight" && !model.spec().tied_output) {
-      total += t.rows() > 0 ? t.nbytes / static_cast<uint64_t>(t.rows()) : 0;  // one gathered row
+      total += t.rows() > 0 ? static_cast<double>(t.nbytes / static_cast<uint64_t>(t.rows())) : 0;  // one gathered row
     } else {
-      total += t.nbytes;
+      total += static_cast<double>(t.nbytes) * token_share(model, t);
     }
   }
-  return total;
+  return static_cast<uint64_t>(std::llround(total));
 }
+
+double ops_per_token(const Model& model) {
+  double params = 0;
+  for (const auto& t : model.file().tensors()) {
+    if (t.name == "token_embd.weight") continue;
+    params += static_cast<double>(t.n_elements) * token_share(model, t);
+  }
+  return 2.0 * params;
+}
+
+bool weights_mostly_quantized(const Model& model) {
+  double quantized = 0, plain = 0;
+  for (const auto& t : model.file().tensors()) {
+    if (t.name == "token_embd.weight" || t.dims.size() < 2) continue;
+    const DTypeTraits* traits = find_dtype(static_cast<uint32_t>(t.type));
+    (traits && traits->is_quantized ? quantized : plain) += static_cast<double>(t.n_elements) * token_share(model, t);
+  }
+  return quantized > plain;
+}
+
+double compute_rate(const BenchResult& r, double ops_per_token) { return ops_per_token * r.tokens_per_s; }
 
 double weight_read_rate(const BenchResult& r, uint64_t weight_bytes) {
   const int64_t tokens = r.n_prompt + r.n_gen;
@@ -208,42 +244,12 @@ RateResult measure_read_bandwidth(uint64_t bytes, int threads, int reps) {
   return r;
 }
 
-RateResult measure_fp32_plain(int threads, int reps, uint64_t iterations_per_thread) {
-  if (threads <= 0) fail("--threads must be positive, not ", threads);
-  if (reps <= 0) fail("-r (repetitions) must be positive, not ", reps);
-  constexpr int kChains = 32;  // independent a = a * m + c chains per thread
-  const uint64_t iters = std::max<uint64_t>(iterations_per_thread, 1);
-  auto pass = [&] {
-    std::vector<float> results(static_cast<size_t>(threads));
-    const auto t0 = Clock::now();
-    parallel_for(threads, [&](int64_t b, int64_t e) {
-      for (int64_t t = b; t < e; ++t) {
-        float acc[kChains];
-        for (int k = 0; k < kChains; ++k) acc[k] = 0.5f + 0.01f * static_cast<float>(k + t);
-        const float m = 0.99999f, c = 0.00001f;  // converges to 1: no overflow, no denormals
-        for (uint64_t i = 0; i < iters; ++i) {
-          for (int k = 0; k < kChains; ++k) acc[k] = acc[k] * m + c;
-        }
-        float s = 0;
-        for (int k = 0; k < kChains; ++k) s += acc[k];
-        results[static_cast<size_t>(t)] = s;
-      }
-    }, threads);
-    const double s = seconds_since(t0);
-    float sum = 0;
-    for (float v : results) sum += v;
-    keep(sum);
-    const double flops = 2.0 * kChains * static_cast<double>(iters) * threads;
-    return flops / std::max(s, 1e-12);
-  };
-  RateResult r;
-  r.threads = threads;
-  r.reps = reps;
-  r.size = static_cast<uint64_t>(2.0 * kChains * static_cast<double>(iters) * threads);
-  pass();
-  for (int i = 0; i < reps; ++i) r.samples.push_back(pass());
-  r.best = *std::max_element(r.samples.begin(), r.samples.end());
-  r.median = median(r.samples);
+Roofline measure_roofline(uint64_t bandwidth_bytes, int threads, int reps, double peak_seconds) {
+  Roofline r;
+  r.bandwidth = measure_read_bandwidth(bandwidth_bytes, threads, reps);
+  r.int8 = kernels::measure_peak(kernels::PeakKind::Int8, threads, reps, peak_seconds);
+  r.bf16 = kernels::measure_peak(kernels::PeakKind::Bf16, threads, reps, peak_seconds);
+  r.fp32 = kernels::measure_peak(kernels::PeakKind::Fp32, threads, reps, peak_seconds);
   return r;
 }
 

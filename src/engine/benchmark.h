@@ -1,6 +1,6 @@
 // `nomoat bench`: prompt-processing and generation throughput measured like
 // llama.cpp's llama-bench, and a small "roofline" of this machine (read
-// bandwidth, a plain FP32 loop) to put the numbers in context.
+// bandwidth; int8, bf16 and fp32 SIMD peaks) to put the numbers in context.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/peak.h"
 #include "model/model.h"
 #include "tokenizer/vocab.h"
 
@@ -57,28 +58,47 @@ std::vector<BenchResult> run_bench(const Model& model, const BenchOptions& optio
 
 // Weight bytes one decode step reads: every tensor except token_embd, plus
 // one embedding row (token_embd is only gathered from, unless it is also the
-// output matrix, in which case all of it is read).
+// output matrix, in which case all of it is read). Mixture-of-experts expert
+// tensors count n_expert_used / n_expert of their bytes: one token reads
+// only the experts it is routed to.
 uint64_t weight_bytes_per_token(const Model& model);
 
 // Bytes of weights a test streams per second: weight_bytes_per_token times
 // forward passes per second (tg: one pass per token; pp: one per batch).
 double weight_read_rate(const BenchResult& r, uint64_t weight_bytes);
 
+// Matmul work of one token: 2 ops (multiply + add) per parameter outside
+// token_embd, experts scaled like weight_bytes_per_token. Attention scores
+// (which grow with the context) are not counted.
+double ops_per_token(const Model& model);
+
+// Whether most weight elements outside token_embd are block-quantized
+// (Q8_0, Q4_K, ...): such a model's prompt processing runs int8 dot
+// products and is compared with the int8 peak; F32/F16/BF16 models with fp32.
+bool weights_mostly_quantized(const Model& model);
+
+// Ops per second a test did: ops_per_token times tokens per second.
+double compute_rate(const BenchResult& r, double ops_per_token);
+
 // --- roofline -------------------------------------------------------------
 
 struct RateResult {
-  double best = 0, median = 0;  // bytes/s (bandwidth) or FLOP/s (fp32)
+  double best = 0, median = 0;  // bytes/s
   std::vector<double> samples;
   int threads = 0, reps = 0;
-  uint64_t size = 0;            // buffer bytes (bandwidth) or FLOPs per rep (fp32)
+  uint64_t size = 0;            // buffer bytes
 };
 
 // Multi-threaded streaming sum over a `bytes` buffer (first touched by the
 // same threads), `reps` timed passes after one warm-up pass.
 RateResult measure_read_bandwidth(uint64_t bytes, int threads, int reps);
 
-// FP32 multiply-adds in a plain C++ loop (independent chains, compiled for
-// the baseline ISA): a lower bound, not the machine's SIMD FMA peak.
-RateResult measure_fp32_plain(int threads, int reps, uint64_t iterations_per_thread = 5'000'000);
+// The machine's numbers `bench --roofline` prints: read bandwidth and the
+// three compute peaks (kernels/peak.h), measured one after the other.
+struct Roofline {
+  RateResult bandwidth;
+  kernels::PeakResult int8, bf16, fp32;
+};
+Roofline measure_roofline(uint64_t bandwidth_bytes, int threads, int reps, double peak_seconds);
 
 }  // namespace nomoat

@@ -10,6 +10,7 @@
 #include "base/threads.h"
 #include "formats/gguf.h"
 #include "formats/gguf_writer.h"
+#include "model/quant_mix.h"
 
 namespace nomoat {
 namespace {
@@ -77,22 +78,17 @@ struct PlannedTensor {
   float stddev;
 };
 
-// Weight matrices whose rows don't split into the type's blocks fall back
-// to the nearest type that fits, as quantizers of other engines do.
-DType fitting_type(DType wanted, int64_t row) {
-  const DTypeTraits& t = dtype_traits(wanted);
-  if (row % t.block_size == 0) return wanted;
-  if (t.block_size == 256 && row % 32 == 0) return DType::Q8_0;
-  return DType::F16;
-}
-
 bool is_gemma(const std::string& arch) { return arch == "gemma2" || arch == "gemma3"; }
 bool has_qk_norm(const std::string& arch) { return arch == "qwen3" || arch == "qwen3moe" || arch == "gemma3"; }
 
 // The tensors llama.cpp's converters write for each architecture, named and
 // shaped as they are (GGUF dims, innermost first).
-std::vector<PlannedTensor> plan_tensors(const RandomModelOptions& o) {
+std::vector<PlannedTensor> plan_tensors(const RandomModelOptions& o, const QuantMix& mix) {
   const std::string& arch = o.arch;
+  const QuantModelFacts facts{o.arch, o.n_layer, o.n_head, o.n_head_kv, o.n_expert, !o.tied};
+  auto type_of = [&](const std::string& name, const std::vector<int64_t>& dims) {
+    return quant_mix_type(mix, name, dims, facts);
+  };
   const int64_t q_dim = o.head_dim * o.n_head;
   const int64_t kv_dim = o.head_dim * o.n_head_kv;
   const float embd_std = 1.0f / std::sqrt(static_cast<float>(o.n_embd));
@@ -100,16 +96,16 @@ std::vector<PlannedTensor> plan_tensors(const RandomModelOptions& o) {
   const Init norm_init = arch == "llama" ? Init::kOnes : Init::kNearOne;
   std::vector<PlannedTensor> plan;
   auto matrix = [&](std::string name, int64_t in, int64_t out) {
-    plan.push_back({std::move(name), {in, out}, fitting_type(o.type, in), Init::kNormal,
-                    1.0f / std::sqrt(static_cast<float>(in))});
+    const DType t = type_of(name, {in, out});
+    plan.push_back({std::move(name), {in, out}, t, Init::kNormal, 1.0f / std::sqrt(static_cast<float>(in))});
   };
   auto experts = [&](std::string name, int64_t in, int64_t out) {
-    plan.push_back({std::move(name), {in, out, o.n_expert}, fitting_type(o.type, in), Init::kNormal,
-                    1.0f / std::sqrt(static_cast<float>(in))});
+    const DType t = type_of(name, {in, out, o.n_expert});
+    plan.push_back({std::move(name), {in, out, o.n_expert}, t, Init::kNormal, 1.0f / std::sqrt(static_cast<float>(in))});
   };
   auto norm = [&](std::string name, int64_t n) { plan.push_back({std::move(name), {n}, DType::F32, norm_init, 0.1f}); };
   auto bias = [&](std::string name, int64_t n) { plan.push_back({std::move(name), {n}, DType::F32, Init::kNormal, 0.5f}); };
-  plan.push_back({"token_embd.weight", {o.n_embd, o.n_vocab}, fitting_type(o.type, o.n_embd), Init::kNormal, embd_std});
+  plan.push_back({"token_embd.weight", {o.n_embd, o.n_vocab}, type_of("token_embd.weight", {o.n_embd, o.n_vocab}), Init::kNormal, embd_std});
   auto divisors = [&](std::string name) { plan.push_back({std::move(name), {o.rope_dim / 2}, DType::F32, Init::kDivisor, 2.0f}); };
   if (o.rope_freqs) divisors("rope_freqs.weight");
   if (o.rope_scaling == "longrope") {
@@ -250,24 +246,7 @@ void fill_tensor(const PlannedTensor& t, uint64_t seed, int threads, uint8_t* ds
 
 }  // namespace
 
-uint32_t file_type_for(DType type) {
-  switch (type) {
-    case DType::F32: return 0;
-    case DType::F16: return 1;
-    case DType::Q4_0: return 2;
-    case DType::Q4_1: return 3;
-    case DType::Q8_0: return 7;
-    case DType::Q5_0: return 8;
-    case DType::Q5_1: return 9;
-    case DType::Q2_K: return 10;
-    case DType::Q3_K: return 11;  // Q3_K_S: every matrix Q3_K
-    case DType::Q4_K: return 14;  // Q4_K_S
-    case DType::Q5_K: return 16;  // Q5_K_S
-    case DType::Q6_K: return 18;
-    case DType::BF16: return 32;
-    default: return 1024;  // no standard number (e.g. Q8_K weights)
-  }
-}
+uint32_t file_type_for(DType type) { return pure_quant_mix(type).file_type; }
 
 const char* random_model_architectures() { return "llama, qwen2, qwen3, qwen3moe, phi3, gemma2, gemma3"; }
 
@@ -311,7 +290,13 @@ void write_random_model(const RandomModelOptions& opt, const std::string& path,
     fail("gen-model: RoPE scaling parameters must not be negative");
   }
   if (o.final_softcap <= 0) o.final_softcap = 30.0f;
-  const DTypeTraits& traits = dtype_traits(o.type);
+  QuantMix mix = pure_quant_mix(o.type);
+  if (!o.quant_mix.empty()) {
+    const auto found = find_quant_mix(o.quant_mix);
+    if (!found) fail("gen-model: unknown weight type or preset '", o.quant_mix, "' (known: ", quant_mix_names(), ")");
+    mix = *found;
+  }
+  const DTypeTraits& traits = dtype_traits(mix.base);
   if (traits.quantize == nullptr) fail("gen-model: cannot write ", traits.name, " weights");
   if (o.n_ff <= 0) o.n_ff = (o.n_embd * 8 / 3 + 31) / 32 * 32;
   if (o.n_vocab <= 0) {
@@ -324,7 +309,7 @@ void write_random_model(const RandomModelOptions& opt, const std::string& path,
   const std::string a = o.arch + ".";
   w.set("general.architecture", GgufValue::string(o.arch));
   w.set("general.name", GgufValue::string("nomoat random " + o.arch));
-  w.set("general.file_type", GgufValue::u32(file_type_for(o.type)));
+  w.set("general.file_type", GgufValue::u32(mix.file_type));
   if (traits.is_quantized) w.set("general.quantization_version", GgufValue::u32(2));
   w.set(a + "context_length", GgufValue::u32(static_cast<uint32_t>(o.n_ctx)));
   w.set(a + "embedding_length", GgufValue::u32(static_cast<uint32_t>(o.n_embd)));
@@ -365,7 +350,7 @@ void write_random_model(const RandomModelOptions& opt, const std::string& path,
   }
   add_tokenizer(w, o);
 
-  for (const PlannedTensor& t : plan_tensors(o)) {
+  for (const PlannedTensor& t : plan_tensors(o, mix)) {
     w.add_tensor(t.name, t.type, t.dims, [t, &o](uint8_t* dst, size_t) { fill_tensor(t, o.seed, o.threads, dst); });
   }
   const uint64_t total = w.data_size();

@@ -20,6 +20,9 @@ struct RandomModelOptions {
   int64_t n_vocab = 0;   // 0: the vocab file's size, or 512
   int64_t n_ctx = 2048;
   DType type = DType::F16;  // for 2-D weight matrices; norms are always F32
+  // A quantization preset or type name ("q4_k_m", "q8_0"; model/quant_mix.h)
+  // choosing each matrix's type; empty: every matrix `type`.
+  std::string quant_mix;
   bool tied = false;        // no output.weight: the embedding is reused
   std::string vocab_from;   // GGUF whose tokenizer.* metadata is copied
   uint64_t seed = 42;
@@ -53,7 +56,8 @@ const char* random_model_architectures();
 void write_random_model(const RandomModelOptions& options, const std::string& path,
                         const std::function<void(uint64_t, uint64_t)>& progress = nullptr);
 
-// Llama's "general.file_type" number for a weight type (e.g. Q4_K -> 15, MOSTLY_Q4_K_M).
+// Llama's "general.file_type" number for a file whose matrices are all
+// `type` (e.g. Q4_K -> 14, MOSTLY_Q4_K_S).
 uint32_t file_type_for(DType type);
 
 }  // namespace nomoat

@@ -86,21 +86,51 @@ TEST(CliBench, SkippingTestsAndTable) {
 
 TEST(CliBench, Roofline) {
   std::string out;
-  ASSERT_EQ(run_command(nomoat_binary() + " bench --roofline --roofline-mib 8 -r 1", &out, false), 0) << out;
+  ASSERT_EQ(run_command(nomoat_binary() + " bench --roofline --roofline-mib 8 --roofline-ms 5 -r 1", &out, false), 0) << out;
   EXPECT_NE(out.find("read bandwidth"), std::string::npos) << out;
-  EXPECT_NE(out.find("LOWER BOUND"), std::string::npos) << out;
-  ASSERT_EQ(run_command(nomoat_binary() + " bench " + tiny_model() + " --roofline --roofline-mib 8 -p 0 -n 2 -r 1 --json", &out, false), 0) << out;
+  EXPECT_NE(out.find("int8 peak"), std::string::npos) << out;
+  EXPECT_NE(out.find("bf16 peak"), std::string::npos) << out;
+  EXPECT_NE(out.find("fp32 peak"), std::string::npos) << out;
+  ASSERT_EQ(run_command(nomoat_binary() + " bench " + tiny_model() + " --roofline --roofline-mib 8 --roofline-ms 5 -p 8 -n 2 -r 1 --json", &out, false),
+            0)
+      << out;
   const auto lines = json_lines(out);
-  ASSERT_EQ(lines.size(), 3u) << out;
+  ASSERT_EQ(lines.size(), 6u) << out;
   EXPECT_EQ(lines[0]["roofline"], "read_bandwidth");
   EXPECT_GT(lines[0]["best_bytes_per_s"].get<double>(), 0);
-  EXPECT_EQ(lines[1]["roofline"], "fp32_plain_loop");
-  EXPECT_EQ(lines[1]["lower_bound"], true);
-  EXPECT_EQ(lines[2]["test"], "tg2");
-  const double frac = lines[2]["bandwidth_fraction"].get<double>();
-  EXPECT_GT(frac, 0);
-  EXPECT_NEAR(frac * lines[2]["read_bandwidth_bytes_per_s"].get<double>(),
-              lines[2]["weight_bytes_per_token"].get<double>() * lines[2]["tokens_per_s"].get<double>(), 1e-6 * frac * 1e12);
+  EXPECT_EQ(lines[1]["roofline"], "int8_peak");
+  EXPECT_EQ(lines[2]["roofline"], "bf16_peak");
+  EXPECT_EQ(lines[3]["roofline"], "fp32_peak");
+  for (int i : {1, 3}) {
+    EXPECT_EQ(lines[i]["available"], true) << lines[i];
+    EXPECT_GT(lines[i]["median_ops_per_s"].get<double>(), 0);
+    EXPECT_FALSE(lines[i]["instruction"].get<std::string>().empty());
+  }
+  if (lines[2]["available"] == false) {
+    EXPECT_FALSE(lines[2]["reason"].get<std::string>().empty());
+  }
+  EXPECT_EQ(lines[4]["test"], "pp8");
+  EXPECT_EQ(lines[5]["test"], "tg2");
+  for (int i : {4, 5}) {
+    const auto& j = lines[i];
+    const double frac = j["bandwidth_fraction"].get<double>();
+    EXPECT_GT(frac, 0);
+    EXPECT_NEAR(frac * j["read_bandwidth_bytes_per_s"].get<double>(), j["weight_read_bytes_per_s"].get<double>(), 1e-6 * frac * 1e12);
+    EXPECT_EQ(j["compute_peak"], "int8");  // Q8_0 weights
+    EXPECT_EQ(j["compute_peak_ops_per_s"].get<double>(), lines[1]["median_ops_per_s"].get<double>());
+    EXPECT_NEAR(j["compute_ops_per_s"].get<double>(), j["ops_per_token"].get<double>() * j["tokens_per_s"].get<double>(),
+                1e-9 * j["compute_ops_per_s"].get<double>());
+    EXPECT_NEAR(j["compute_fraction"].get<double>() * j["compute_peak_ops_per_s"].get<double>(), j["compute_ops_per_s"].get<double>(),
+                1e-9 * j["compute_ops_per_s"].get<double>());
+  }
+  EXPECT_NEAR(lines[5]["bandwidth_fraction"].get<double>() * lines[5]["read_bandwidth_bytes_per_s"].get<double>(),
+              lines[5]["weight_bytes_per_token"].get<double>() * lines[5]["tokens_per_s"].get<double>(),
+              1e-9 * lines[5]["weight_read_bytes_per_s"].get<double>());
+  // The table gains the roofline columns.
+  ASSERT_EQ(run_command(nomoat_binary() + " bench " + tiny_model() + " --roofline --roofline-mib 8 --roofline-ms 5 -p 8 -n 0 -r 1", &out, false), 0)
+      << out;
+  EXPECT_NE(out.find("% BW"), std::string::npos) << out;
+  EXPECT_NE(out.find("% int8"), std::string::npos) << out;
 }
 
 TEST(CliBench, ErrorsAreOneLine) {
@@ -112,6 +142,7 @@ TEST(CliBench, ErrorsAreOneLine) {
       {tiny_model() + " -n -1", "-n"},
       {tiny_model() + " -t 0", "--threads"},
       {tiny_model() + " -b 0", "batch"},
+      {"--roofline --roofline-ms 0", "--roofline-ms"},
       {tiny_model() + " -p abc", "abc"},
   };
   for (const auto& [args, word] : cases) {

@@ -102,7 +102,8 @@ TEST(Cli, GenModelIsDeterministicForEveryType) {
   for (size_t i = 0; i < n; ++i) {
     const std::string name = dtype_traits(types[i]).name;
     SCOPED_TRACE(name);
-    const std::string args = "gen-model -q --n-embd 256 --n-ff 512 --n-layer 1 --n-head 4 --n-head-kv 2 --n-vocab 300 --type " + name;
+    // --pure: every matrix this type (q4_0, q2_k, ... name presets that mix types).
+    const std::string args = "gen-model -q --pure --n-embd 256 --n-ff 512 --n-layer 1 --n-head 4 --n-head-kv 2 --n-vocab 300 --type " + name;
     std::string out;
     ASSERT_EQ(nomoat(args + " -t 1 -o " + (dir / "a.gguf").string(), &out), 0) << out;
     ASSERT_EQ(nomoat(args + " -t 2 -o " + (dir / "b.gguf").string(), &out), 0) << out;

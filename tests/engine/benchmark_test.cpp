@@ -109,17 +109,35 @@ TEST(Benchmark, WeightBytesPerTokenSkipsTheEmbeddingTable) {
   EXPECT_DOUBLE_EQ(weight_read_rate(pp, 1000), 1000.0);
 }
 
+TEST(Benchmark, OpsPerTokenCountTwoPerParameterOutsideTheEmbedding) {
+  const auto model = Model::load(tiny_model());
+  double params = 0;
+  for (const auto& t : model->file().tensors()) {
+    if (t.name != "token_embd.weight") params += static_cast<double>(t.n_elements);
+  }
+  EXPECT_DOUBLE_EQ(ops_per_token(*model), 2 * params);
+  EXPECT_TRUE(weights_mostly_quantized(*model));  // the tiny model is Q8_0
+  BenchResult pp;
+  pp.n_prompt = 100;
+  pp.tokens_per_s = 50;
+  EXPECT_DOUBLE_EQ(compute_rate(pp, 1e6), 5e7);
+}
+
 TEST(Benchmark, RooflineMeasurementsArePositive) {
   const RateResult bw = measure_read_bandwidth(4 << 20, 2, 3);
   EXPECT_EQ(bw.samples.size(), 3u);
   EXPECT_EQ(bw.size, 4u << 20);
   EXPECT_GT(bw.median, 1e8);  // any machine streams more than 100 MB/s
   EXPECT_GE(bw.best, bw.median);
-  const RateResult fp = measure_fp32_plain(1, 2, 100'000);
-  EXPECT_EQ(fp.samples.size(), 2u);
-  EXPECT_GT(fp.best, 1e7);
   EXPECT_THROW(measure_read_bandwidth(1 << 20, 0, 1), Error);
-  EXPECT_THROW(measure_fp32_plain(1, 0), Error);
+  const Roofline r = measure_roofline(4 << 20, 1, 2, 0.002);
+  EXPECT_GT(r.bandwidth.median, 1e8);
+  EXPECT_TRUE(r.int8.available);
+  EXPECT_TRUE(r.fp32.available);
+  EXPECT_GT(r.int8.median, 1e7);
+  EXPECT_GT(r.fp32.median, 1e7);
+  EXPECT_EQ(r.bf16.available, r.bf16.median > 0);
+  EXPECT_THROW(measure_roofline(1 << 20, 1, 0, 0.01), Error);
 }
 
 }  // namespace
