@@ -71,4 +71,12 @@ void MappedFile::will_need(size_t offset, size_t len) const {
   ::madvise(const_cast<uint8_t*>(data_) + start, end - start, MADV_WILLNEED);
 }
 
+void MappedFile::drop_pages(size_t offset, size_t len) const {
+  if (data_ == nullptr || offset >= size_) return;
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  const size_t start = (offset + page - 1) / page * page;  // whole pages only
+  const size_t end = std::min(size_, offset + len) / page * page;
+  if (end > start) ::madvise(const_cast<uint8_t*>(data_) + start, end - start, MADV_DONTNEED);
+}
+
 }  // namespace nomoat

@@ -25,6 +25,10 @@ class MappedFile {
 
   // Hints the kernel that [offset, offset+len) will be read soon (best effort).
   void will_need(size_t offset, size_t len) const;
+  // Drops the whole pages inside [offset, offset+len) from this process's
+  // memory (best effort). The mapping is read-only and file-backed, so a
+  // later read simply faults the bytes back in from the file.
+  void drop_pages(size_t offset, size_t len) const;
 
  private:
   void release();

@@ -60,7 +60,7 @@ void add_bench(CLI::App& app, Action& action) {
   struct Options {
     std::string model;
     BenchOptions bench;
-    bool json = false, roofline = false;
+    bool json = false, roofline = false, no_repack = false;
     int64_t bw_mib = 1024;
     double peak_ms = 250;
   };
@@ -73,6 +73,7 @@ void add_bench(CLI::App& app, Action& action) {
   cmd->add_option("-t,--threads", o->bench.threads, "Threads (default: all cores)");
   cmd->add_option("-r,--repetitions", o->bench.reps, "Measured repetitions per test, after one warm-up")->default_val(5);
   cmd->add_flag("--json", o->json, "One JSON object per test per line");
+  cmd->add_flag("--no-repack", o->no_repack, "Use the weights as mapped from the file (no row-interleaved copy for the SIMD kernels)");
   cmd->add_flag("--roofline", o->roofline,
                 "Measure read bandwidth and int8/bf16/fp32 compute peaks; with MODEL, each test's share of them");
   cmd->add_option("--roofline-mib", o->bw_mib, "Buffer size of the bandwidth measurement, MiB")->default_val(1024);
@@ -89,7 +90,10 @@ void add_bench(CLI::App& app, Action& action) {
       std::unique_ptr<Model> model;
       GgufSummary summary;
       if (!o->model.empty()) {
-        model = Model::load(o->model);
+        LoadOptions load;
+        load.repack = !o->no_repack;
+        load.threads = o->bench.threads;
+        model = Model::load(o->model, load);
         summary = summarize(model->file());
       }
 

@@ -38,10 +38,13 @@ struct Loaded {
   double seconds;
 };
 
-Loaded load(const std::string& path) {
+Loaded load(const std::string& path, bool no_repack, int threads) {
   const auto t0 = std::chrono::steady_clock::now();
   Loaded l;
-  l.model = Model::load(path);
+  LoadOptions options;
+  options.repack = !no_repack;
+  options.threads = threads;
+  l.model = Model::load(path, options);
   l.tokenizer = std::make_unique<Tokenizer>(load_vocab_gguf(l.model->file()));
   if (static_cast<int64_t>(l.tokenizer->vocab().size()) > l.model->spec().n_vocab) {
     fail(path, ": the tokenizer has ", l.tokenizer->vocab().size(), " tokens but the model only ", l.model->spec().n_vocab);
@@ -57,7 +60,7 @@ void add_run(CLI::App& app, Action& action) {
   struct Options {
     std::string model, prompt, prompt_file, cache_type = "f16";
     GenerateOptions gen;
-    bool echo = false, verbose = false, no_bos = false;
+    bool echo = false, verbose = false, no_bos = false, no_repack = false;
   };
   auto o = std::make_shared<Options>();
   o->gen.threads = default_thread_count();
@@ -84,6 +87,7 @@ void add_run(CLI::App& app, Action& action) {
   cmd->add_flag("--echo", o->echo, "Print the prompt before the continuation");
   cmd->add_flag("--no-bos", o->no_bos, "Do not add BOS to the prompt");
   cmd->add_flag("-v,--verbose", o->verbose, "Print memory use with the timings");
+  cmd->add_flag("--no-repack", o->no_repack, "Use the weights as mapped from the file (no row-interleaved copy for the SIMD kernels)");
   cmd->callback([o, &action] {
     action = [o] {
       if (o->prompt.empty() == o->prompt_file.empty() && !o->prompt.empty()) fail("give either -p or -f, not both");
@@ -96,7 +100,7 @@ void add_run(CLI::App& app, Action& action) {
       o->gen.kv_type = kv_type_from(o->cache_type);
       o->gen.sampling.validate();
       if (o->gen.threads <= 0) fail("--threads must be positive");
-      const Loaded l = load(o->model);
+      const Loaded l = load(o->model, o->no_repack, o->gen.threads);
       if (o->gen.n_ctx > l.model->spec().n_ctx_train && o->gen.allow_long_context) {
         std::fprintf(stderr, "run: warning: context %lld is longer than the %lld tokens the model was trained on\n",
                      static_cast<long long>(o->gen.n_ctx), static_cast<long long>(l.model->spec().n_ctx_train));
@@ -118,8 +122,9 @@ void add_run(CLI::App& app, Action& action) {
                    l.seconds, static_cast<long long>(r.n_prompt), r.n_prompt / std::max(r.prompt_seconds, 1e-9), r.tokens.size(),
                    r.tokens.size() / std::max(r.generate_seconds, 1e-9), stop_reason_name(r.reason));
       if (o->verbose) {
-        std::fprintf(stderr, "memory: model file %s (mapped), KV cache %s (%s), peak RSS %s\n",
-                     human_bytes(l.model->file().file_size()).c_str(), human_bytes(r.kv_bytes).c_str(), o->cache_type.c_str(),
+        std::fprintf(stderr, "memory: model file %s (mapped), repacked weights %s, KV cache %s (%s), peak RSS %s\n",
+                     human_bytes(l.model->file().file_size()).c_str(), human_bytes(l.model->packed_bytes()).c_str(),
+                     human_bytes(r.kv_bytes).c_str(), o->cache_type.c_str(),
                      human_bytes(static_cast<uint64_t>(peak_rss_bytes())).c_str());
       }
       return 0;
@@ -133,6 +138,7 @@ void add_perplexity(CLI::App& app, Action& action) {
     std::string model, file;
     int64_t n_ctx = 512, n_batch = 512;
     int threads = default_thread_count();
+    bool no_repack = false;
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("model", o->model, "GGUF model file")->required();
@@ -140,12 +146,13 @@ void add_perplexity(CLI::App& app, Action& action) {
   cmd->add_option("-c,--ctx-size", o->n_ctx, "Chunk size in tokens")->default_val(512);
   cmd->add_option("-b,--batch-size", o->n_batch, "Tokens per forward pass")->default_val(512);
   cmd->add_option("-t,--threads", o->threads, "Threads");
+  cmd->add_flag("--no-repack", o->no_repack, "Use the weights as mapped from the file (no row-interleaved copy for the SIMD kernels)");
   cmd->callback([o, &action] {
     action = [o] {
       std::ifstream in(o->file, std::ios::binary);
       if (!in) fail(o->file, ": cannot open");
       const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-      const Loaded l = load(o->model);
+      const Loaded l = load(o->model, o->no_repack, o->threads);
       if (o->n_ctx > l.model->spec().n_ctx_train) {
         std::fprintf(stderr, "perplexity: note: -c %lld is beyond the model's training context of %lld\n",
                      static_cast<long long>(o->n_ctx), static_cast<long long>(l.model->spec().n_ctx_train));

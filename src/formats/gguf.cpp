@@ -335,4 +335,9 @@ const GgufTensorInfo* GgufFile::find_tensor(std::string_view name) const {
 
 std::string GgufFile::architecture() const { return get_string_or("general.architecture", ""); }
 
+void GgufFile::drop_pages(const uint8_t* p, size_t len) const {
+  if (!mapping_ || p < mapping_->data() || p + len > mapping_->data() + mapping_->size()) return;
+  mapping_->drop_pages(static_cast<size_t>(p - mapping_->data()), len);
+}
+
 }  // namespace nomoat

@@ -75,6 +75,11 @@ class GgufFile {
   // general.architecture, or "" when absent.
   std::string architecture() const;
 
+  // Whole pages of [p, p + len) inside a mapped file leave the process's
+  // memory (they are read back from the file if touched again); no-op for
+  // parsed buffers. Used once weights have been copied into another layout.
+  void drop_pages(const uint8_t* p, size_t len) const;
+
  private:
   GgufFile() = default;
   void parse_all();

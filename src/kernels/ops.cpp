@@ -1,10 +1,12 @@
 #include "kernels/ops.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
-#include "base/threads.h"
+#include "base/thread_pool.h"
 #include "kernels/fast_matmul.h"
+#include "kernels/packed_matmul.h"
 
 namespace nomoat::kernels {
 
@@ -14,7 +16,9 @@ void dequantize_row(const MatrixView& w, int64_t r, float* out) {
 
 void matmul(const MatrixView& w, const float* x, int64_t n_vectors, float* y, int threads) {
   const Isa isa = active_isa();
-  if (has_fast_matmul(isa, w)) {
+  if (w.packed && has_packed_matmul(isa, w)) {
+    matmul_packed(isa, w, x, n_vectors, y, threads);
+  } else if (has_fast_matmul(isa, w)) {
     matmul_fast(isa, w, x, n_vectors, y, threads);
   } else {
     matmul_reference(w, x, n_vectors, y, threads);
@@ -37,11 +41,17 @@ void matmul_reference(const MatrixView& w, const float* x, int64_t n_vectors, fl
     }
   };
   // Small matrices are not worth the threads.
-  if (threads <= 1 || w.rows * w.cols * n_vectors < (1 << 18)) {
+  ThreadPool& pool = ThreadPool::global();
+  const int n_threads = std::min(threads, pool.size());
+  if (n_threads <= 1 || w.rows * w.cols * n_vectors < (1 << 18)) {
     rows_range(0, w.rows);
-  } else {
-    parallel_for(w.rows, rows_range, threads);
+    return;
   }
+  // The persistent pool (no thread start per call); 4 chunks per thread
+  // so dynamic claiming evens out uneven threads.
+  const int64_t n_tasks = std::min<int64_t>(w.rows, 4 * n_threads);
+  pool.run(
+      n_tasks, [&](int64_t task) { rows_range(w.rows * task / n_tasks, w.rows * (task + 1) / n_tasks); }, n_threads);
 }
 
 void rms_norm(const float* x, const float* weight, int64_t n, float eps, float* out) {
@@ -86,19 +96,31 @@ float gelu_tanh(float x) {
   return 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * (x + 0.044715f * x * x * x)));
 }
 
-void rope(float* x, int64_t rope_dim, int64_t pos, const double* freq, float mscale, bool neox) {
-  const int64_t half = rope_dim / 2;
+void rope_cos_sin(int64_t half, int64_t pos, const double* freq, float mscale, float* cos, float* sin) {
   for (int64_t i = 0; i < half; ++i) {
     const double angle = static_cast<double>(pos) * freq[i];
-    const float c = static_cast<float>(std::cos(angle)) * mscale;
-    const float s = static_cast<float>(std::sin(angle)) * mscale;
+    cos[i] = static_cast<float>(std::cos(angle)) * mscale;
+    sin[i] = static_cast<float>(std::sin(angle)) * mscale;
+  }
+}
+
+void rope_apply(float* x, int64_t rope_dim, const float* cos, const float* sin, bool neox) {
+  const int64_t half = rope_dim / 2;
+  for (int64_t i = 0; i < half; ++i) {
     const int64_t a = neox ? i : 2 * i;
     const int64_t b = neox ? i + half : 2 * i + 1;
     const float x0 = x[a];
     const float x1 = x[b];
-    x[a] = x0 * c - x1 * s;
-    x[b] = x0 * s + x1 * c;
+    x[a] = x0 * cos[i] - x1 * sin[i];
+    x[b] = x0 * sin[i] + x1 * cos[i];
   }
+}
+
+void rope(float* x, int64_t rope_dim, int64_t pos, const double* freq, float mscale, bool neox) {
+  const int64_t half = rope_dim / 2;
+  std::vector<float> c(static_cast<size_t>(half)), s(static_cast<size_t>(half));
+  rope_cos_sin(half, pos, freq, mscale, c.data(), s.data());
+  rope_apply(x, rope_dim, c.data(), s.data(), neox);
 }
 
 }  // namespace nomoat::kernels

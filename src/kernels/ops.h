@@ -41,5 +41,10 @@ float gelu_tanh(float x);
 // Frequencies are double: pos * freq must stay exact to ~1e-7 rad at long
 // positions.
 void rope(float* x, int64_t rope_dim, int64_t pos, const double* freq, float mscale, bool neox);
+// rope() in two steps, so the cos/sin of a position (the double-precision
+// part) are computed once and shared by every head and layer: rope() is
+// rope_cos_sin then rope_apply, bit for bit. `half` = rope_dim / 2.
+void rope_cos_sin(int64_t half, int64_t pos, const double* freq, float mscale, float* cos, float* sin);
+void rope_apply(float* x, int64_t rope_dim, const float* cos, const float* sin, bool neox);
 
 }  // namespace nomoat::kernels

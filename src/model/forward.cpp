@@ -2,10 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
 
 #include "base/error.h"
-#include "base/fp16.h"
+#include "kernels/attention.h"
 #include "kernels/ops.h"
 #include "model/forward_ffn.h"
 #include "model/rope_scaling.h"
@@ -21,8 +20,6 @@ void add_bias(float* rows, int64_t n, const std::vector<float>& bias) {
     for (int64_t i = 0; i < width; ++i) rows[t * width + i] += bias[static_cast<size_t>(i)];
   }
 }
-
-float round_f16(float x) { return fp16_to_f32(f32_to_fp16(x)); }
 
 float softcap(float x, float cap) { return cap > 0 ? cap * std::tanh(x / cap) : x; }
 
@@ -53,9 +50,16 @@ std::vector<float> forward(const Model& model, KvCache& cache, std::span<const B
     if (e.token < 0 || e.token >= s.n_vocab) fail("token id ", e.token, " is outside the vocabulary of ", s.n_vocab);
   }
   const int64_t E = s.n_embd, Q = s.q_dim(), KV = s.kv_dim(), D = s.head_dim;
-  std::vector<float> x(static_cast<size_t>(T * E)), h(x.size()), o(x.size());
-  std::vector<float> q(static_cast<size_t>(T * Q)), attn(q.size());
-  std::vector<float> k(static_cast<size_t>(T * KV)), v(k.size()), qkv;
+  // Activations, reused across calls (every value is written before it is
+  // read): fresh multi-MiB buffers would page-fault on every prompt batch.
+  thread_local std::vector<float> x, h, o, q, attn, k, v, qkv;
+  x.resize(static_cast<size_t>(T * E));
+  h.resize(x.size());
+  o.resize(x.size());
+  q.resize(static_cast<size_t>(T * Q));
+  attn.resize(q.size());
+  k.resize(static_cast<size_t>(T * KV));
+  v.resize(k.size());
 
   for (int64_t t = 0; t < T; ++t) {
     kernels::dequantize_row(model.token_embd, batch[static_cast<size_t>(t)].token, &x[static_cast<size_t>(t * E)]);
@@ -64,17 +68,28 @@ std::vector<float> forward(const Model& model, KvCache& cache, std::span<const B
     }
   }
 
-  // The longest prefix each sequence needs from the cache in this batch.
-  std::map<int, int64_t> seq_len;
-  for (const BatchEntry& e : batch) seq_len[e.seq] = std::max(seq_len[e.seq], e.pos + 1);
-  const float scale = s.attn_scale > 0 ? s.attn_scale : 1.0f / std::sqrt(static_cast<float>(D));
-  const int64_t group = s.n_head / s.n_head_kv;
-  // Frequencies depend only on the layer kind and the context size.
-  const RopeTable rope_global = rope_table(model, false, cache.n_ctx());
-  const RopeTable rope_local = s.sliding_window > 0 ? rope_table(model, true, cache.n_ctx()) : RopeTable{};
   const bool neox = s.rope_style == RopeStyle::kNeox;
-  std::vector<float> cache_k, cache_v, scores, acc16, q_rounded(static_cast<size_t>(D));
-  const bool f16_cache = cache.type() == DType::F16;
+  // RoPE's cos and sin depend only on the position and the layer kind:
+  // computed once per entry here, shared by every head and layer.
+  const int64_t half = s.rope_dim / 2;
+  auto cos_sin = [&](bool local) {
+    const RopeTable table = rope_table(model, local, cache.n_ctx());
+    std::vector<float> cs(static_cast<size_t>(T * 2 * half));
+    for (int64_t t = 0; t < T; ++t) {
+      float* c = &cs[static_cast<size_t>(t * 2 * half)];
+      kernels::rope_cos_sin(half, batch[static_cast<size_t>(t)].pos, table.freq.data(), table.mscale, c, c + half);
+    }
+    return cs;
+  };
+  const std::vector<float> cs_global = cos_sin(false);
+  const std::vector<float> cs_local = s.sliding_window > 0 ? cos_sin(true) : std::vector<float>{};
+  kernels::AttentionShape shape;
+  shape.n_head = s.n_head;
+  shape.n_head_kv = s.n_head_kv;
+  shape.head_dim = D;
+  shape.scale = s.attn_scale > 0 ? s.attn_scale : 1.0f / std::sqrt(static_cast<float>(D));
+  shape.softcap = s.attn_logit_softcap;
+  std::vector<kernels::AttentionQuery> queries(static_cast<size_t>(T));
 
   for (int64_t il = 0; il < s.n_layer; ++il) {
     const LayerWeights& L = model.layers[static_cast<size_t>(il)];
@@ -95,81 +110,19 @@ std::vector<float> forward(const Model& model, KvCache& cache, std::span<const B
     norm_rows(q.data(), T * s.n_head, D, L.q_norm, s.norm_eps);
     norm_rows(k.data(), T * s.n_head_kv, D, L.k_norm, s.norm_eps);
     const bool local = s.is_local_layer(il);
-    const RopeTable& rope = local ? rope_local : rope_global;
+    const std::vector<float>& cs = local ? cs_local : cs_global;
     for (int64_t t = 0; t < T; ++t) {
       const BatchEntry& e = batch[static_cast<size_t>(t)];
-      for (int64_t hh = 0; hh < s.n_head; ++hh) {
-        kernels::rope(&q[static_cast<size_t>(t * Q + hh * D)], s.rope_dim, e.pos, rope.freq.data(), rope.mscale, neox);
-      }
-      for (int64_t hh = 0; hh < s.n_head_kv; ++hh) {
-        kernels::rope(&k[static_cast<size_t>(t * KV + hh * D)], s.rope_dim, e.pos, rope.freq.data(), rope.mscale, neox);
-      }
+      const float* c = &cs[static_cast<size_t>(t * 2 * half)];
+      for (int64_t hh = 0; hh < s.n_head; ++hh) kernels::rope_apply(&q[static_cast<size_t>(t * Q + hh * D)], s.rope_dim, c, c + half, neox);
+      for (int64_t hh = 0; hh < s.n_head_kv; ++hh) kernels::rope_apply(&k[static_cast<size_t>(t * KV + hh * D)], s.rope_dim, c, c + half, neox);
       cache.store(il, e.seq, e.pos, &k[static_cast<size_t>(t * KV)], &v[static_cast<size_t>(t * KV)]);
+      // A local layer sees positions [pos - window + 1, pos].
+      const int64_t first = local ? std::max<int64_t>(0, e.pos - s.sliding_window + 1) : 0;
+      queries[static_cast<size_t>(t)] = kernels::AttentionQuery{&q[static_cast<size_t>(t * Q)], &attn[static_cast<size_t>(t * Q)], first, e.pos,
+                                                                cache.rows(il, e.seq)};
     }
-    // Attention, one sequence at a time so its cached rows are read once.
-    for (const auto& [seq, len] : seq_len) {
-      cache_k.resize(static_cast<size_t>(len * KV));
-      cache_v.resize(cache_k.size());
-      cache.load(il, seq, len, cache_k.data(), cache_v.data());
-      for (int64_t t = 0; t < T; ++t) {
-        const BatchEntry& e = batch[static_cast<size_t>(t)];
-        if (e.seq != seq) continue;
-        // A local layer sees positions [pos - window + 1, pos]; scores and
-        // the cache rows are indexed from `first` on.
-        const int64_t first = local ? std::max<int64_t>(0, e.pos - s.sliding_window + 1) : 0;
-        const int64_t n = e.pos + 1 - first;
-        scores.resize(static_cast<size_t>(n));
-        for (int64_t hh = 0; hh < s.n_head; ++hh) {
-          const float* qh = &q[static_cast<size_t>(t * Q + hh * D)];
-          if (f16_cache) {
-            // A half-precision cache is multiplied in half precision: the
-            // query and the attention weights are rounded to it first, as
-            // fp16 dot-product kernels (and other engines) do.
-            for (int64_t d = 0; d < D; ++d) q_rounded[static_cast<size_t>(d)] = round_f16(qh[d]);
-            qh = q_rounded.data();
-          }
-          const int64_t kvh = hh / group;
-          for (int64_t p = 0; p < n; ++p) {
-            const float* kp = &cache_k[static_cast<size_t>((first + p) * KV + kvh * D)];
-            double dot = 0.0;
-            for (int64_t d = 0; d < D; ++d) dot += static_cast<double>(qh[d]) * kp[d];
-            scores[static_cast<size_t>(p)] = softcap(static_cast<float>(dot) * scale, s.attn_logit_softcap);
-          }
-          float* out = &attn[static_cast<size_t>(t * Q + hh * D)];
-          if (f16_cache) {
-            // Half-precision cache: online softmax with the weighted sum of
-            // values kept in fp16, rounded after every update, as fp16
-            // flash-attention kernels (other engines' CPU default) compute it.
-            float running_max = -INFINITY, sum = 0.0f;
-            acc16.assign(static_cast<size_t>(D), 0.0f);
-            for (int64_t p = 0; p < n; ++p) {
-              const float sc = scores[static_cast<size_t>(p)];
-              float old_scale = 1.0f, weight = 1.0f;
-              if (sc > running_max) {
-                old_scale = std::exp(running_max - sc);
-                running_max = sc;
-                for (float& a : acc16) a = round_f16(a * old_scale);
-              } else {
-                weight = std::exp(sc - running_max);
-              }
-              const float* vp = &cache_v[static_cast<size_t>((first + p) * KV + kvh * D)];
-              for (int64_t d = 0; d < D; ++d) acc16[static_cast<size_t>(d)] = round_f16(std::fma(vp[d], weight, acc16[static_cast<size_t>(d)]));
-              sum = sum * old_scale + weight;
-            }
-            const float inv_sum = 1.0f / sum;
-            for (int64_t d = 0; d < D; ++d) out[d] = acc16[static_cast<size_t>(d)] * inv_sum;
-            continue;
-          }
-          kernels::softmax(scores.data(), n);
-          std::fill(out, out + D, 0.0f);
-          for (int64_t p = 0; p < n; ++p) {
-            const float w = scores[static_cast<size_t>(p)];
-            const float* vp = &cache_v[static_cast<size_t>((first + p) * KV + kvh * D)];
-            for (int64_t d = 0; d < D; ++d) out[d] += w * vp[d];
-          }
-        }
-      }
-    }
+    kernels::attention(kernels::active_isa(), shape, queries.data(), T, threads);
     kernels::matmul(L.wo, attn.data(), T, o.data(), threads);
     norm_rows(o.data(), T, E, L.post_attn_norm, s.norm_eps);  // Gemma: each branch's output is normalised too
     for (size_t i = 0; i < x.size(); ++i) x[i] += o[i];

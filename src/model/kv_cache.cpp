@@ -38,6 +38,10 @@ void KvCache::store(int64_t layer, int seq, int64_t pos, const float* k, const f
   quantize(v, v_.data() + offset(layer, seq, pos), kv_dim_);
 }
 
+kernels::KvRows KvCache::rows(int64_t layer, int seq) const {
+  return kernels::KvRows{type_, k_.data() + offset(layer, seq, 0), v_.data() + offset(layer, seq, 0), row_bytes_};
+}
+
 void KvCache::load(int64_t layer, int seq, int64_t n, float* k, float* v) const {
   const DequantizeFn dequantize = dtype_traits(type_).dequantize;
   // Positions of one sequence are contiguous.

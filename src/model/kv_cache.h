@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/attention.h"
 #include "model/model_spec.h"
 #include "tensor/dtype.h"
 
@@ -24,6 +25,9 @@ class KvCache {
   void store(int64_t layer, int seq, int64_t pos, const float* k, const float* v);
   // Reads positions [0, n) of a sequence as floats (n x kv_dim each).
   void load(int64_t layer, int seq, int64_t n, float* k, float* v) const;
+  // The stored rows of one sequence in one layer, for kernels::attention
+  // (positions are contiguous).
+  kernels::KvRows rows(int64_t layer, int seq) const;
   // Checks that (seq, pos) is inside the cache; throws Error naming the limit.
   void check(int seq, int64_t pos) const;
 

@@ -1,6 +1,10 @@
 #include "model/model.h"
 
 #include "base/error.h"
+#include "base/thread_pool.h"
+#include "kernels/fast_matmul.h"
+#include "kernels/packed_matmul.h"
+#include "tensor/packed.h"
 
 namespace nomoat {
 
@@ -83,7 +87,31 @@ std::string supported_architectures() {
   return s;
 }
 
-std::unique_ptr<Model> Model::load(const std::string& path) {
+Model::Model(GgufFile file) : file_(std::move(file)) {}
+Model::~Model() = default;
+
+size_t Model::packed_bytes() const {
+  size_t n = 0;
+  for (const auto& p : packed_) n += p->bytes;
+  return n;
+}
+
+void Model::repack(int threads) {
+  std::vector<MatrixView*> views = {&output};
+  for (LayerWeights& l : layers) {
+    for (MatrixView* v : {&l.wq, &l.wk, &l.wv, &l.wo, &l.wqkv, &l.w_gate, &l.w_up, &l.w_down}) views.push_back(v);
+  }
+  for (MatrixView* v : views) {
+    if (v->empty() || !packable(v->type)) continue;
+    packed_.push_back(pack_matrix(*v, threads));
+    v->packed = packed_.back().get();
+    // The source bytes are not read again (a tied output's embedding rows
+    // fault back in from the file when looked up).
+    file_.drop_pages(v->data, v->row_bytes * static_cast<size_t>(v->rows));
+  }
+}
+
+std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& options) {
   std::unique_ptr<Model> m(new Model(GgufFile::open(path)));
   const std::string arch = m->file_.architecture();
   if (arch.empty()) fail(path, ": no 'general.architecture' key: not a model file (a vocabulary only?)");
@@ -92,6 +120,9 @@ std::unique_ptr<Model> Model::load(const std::string& path) {
   m->spec_.arch = arch;
   a->read_spec(m->file_, m->spec_);
   a->bind(*m, m->spec_);
+  if (options.repack && kernels::isa_uses_packed_weights(kernels::active_isa())) {
+    m->repack(options.threads > 0 ? options.threads : ThreadPool::global().size());
+  }
   return m;
 }
 

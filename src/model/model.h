@@ -40,11 +40,22 @@ struct LayerWeights {
   ExpertMatrices gate_exps, up_exps, down_exps;
 };
 
+struct PackedMatrix;
+
+struct LoadOptions {
+  // Copy quantized matrices into the kernels' row-interleaved layout
+  // (tensor/packed.h) when the CPU has kernels for it; the mapped source
+  // pages are then dropped, so memory stays about one model's size.
+  bool repack = true;
+  int threads = 0;  // for repacking; 0: all of the pool
+};
+
 class Model {
  public:
   // Maps `path` and binds every tensor the architecture needs. Throws Error
   // naming the file and the missing or misshapen tensor.
-  static std::unique_ptr<Model> load(const std::string& path);
+  static std::unique_ptr<Model> load(const std::string& path, const LoadOptions& options = {});
+  ~Model();
 
   const ModelSpec& spec() const { return spec_; }
   const GgufFile& file() const { return file_; }
@@ -65,10 +76,16 @@ class Model {
   ExpertMatrices experts(const std::string& name, int64_t cols, int64_t rows, int64_t n_expert) const;
   bool has(const std::string& name) const { return file_.find_tensor(name) != nullptr; }
 
+  // Bytes of repacked weights held by the model (0 without repacking).
+  size_t packed_bytes() const;
+
  private:
-  explicit Model(GgufFile file) : file_(std::move(file)) {}
+  explicit Model(GgufFile file);
+  void repack(int threads);
+
   GgufFile file_;
   ModelSpec spec_;
+  std::vector<std::unique_ptr<PackedMatrix>> packed_;
 };
 
 // One architecture: reads its hyperparameters and binds its tensors.

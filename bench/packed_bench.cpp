@@ -1,0 +1,89 @@
+// Matmul over the packed x16 layouts (kernels/packed_matmul.h):
+//   BM_PackedGemm/type/tokens: prompt-processing shape (2048 x 2048 or the
+//     8192-wide FFN down projection against a batch of tokens), counters
+//     Gop/s (2 ops per multiply-add) and int8_frac = Gop/s over an int8
+//     peak measured beside it (vpdpbusd loop on the same threads).
+//   BM_PackedMatvec/type: one token against 256 MiB of weights, GB/s and
+//     ratio to a read-bandwidth probe taken right after it.
+// Run e.g.:
+//   build/bench/nomoat_bench --benchmark_filter=Packed --benchmark_repetitions=3
+//     --benchmark_report_aggregates_only=true
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "base/thread_pool.h"
+#include "kernels/ops.h"
+#include "kernels/packed_matmul.h"
+#include "tensor/dtype.h"
+#include "tensor/packed.h"
+#include "tensor/view.h"
+
+namespace nomoat::kernels {
+namespace {
+
+const DType kTypes[] = {DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q6_K};
+
+struct PackedWeights {
+  std::vector<uint8_t> bytes;
+  std::unique_ptr<PackedMatrix> packed;
+  MatrixView view;
+};
+
+std::unique_ptr<PackedWeights> make_weights(DType type, int64_t rows, int64_t cols) {
+  auto w = std::make_unique<PackedWeights>();
+  const size_t row_bytes = dtype_row_bytes(type, cols);
+  w->bytes.resize(row_bytes * static_cast<size_t>(rows));
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> row(static_cast<size_t>(cols));
+  for (int64_t r = 0; r < rows; ++r) {
+    for (auto& v : row) v = dist(rng);
+    dtype_traits(type).quantize(row.data(), w->bytes.data() + row_bytes * static_cast<size_t>(r), cols);
+  }
+  w->view = MatrixView{w->bytes.data(), type, cols, rows, row_bytes};
+  w->packed = pack_matrix(w->view, ThreadPool::global().size());
+  w->view.packed = w->packed.get();
+  return w;
+}
+
+void BM_PackedGemm(benchmark::State& state) {
+  const DType type = kTypes[state.range(0)];
+  const int64_t n = state.range(1);
+  const int64_t rows = 2048, cols = state.range(2);
+  if (!isa_uses_packed_weights(active_isa())) {
+    state.SkipWithError("no packed kernels on this CPU");
+    return;
+  }
+  const auto w = make_weights(type, rows, cols);
+  std::vector<float> x(static_cast<size_t>(n * cols));
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  for (auto& v : x) v = dist(rng);
+  std::vector<float> y(static_cast<size_t>(n * rows));
+  const int threads = ThreadPool::global().size();
+  for (auto _ : state) {
+    matmul(w->view, x.data(), n, y.data(), threads);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetLabel(dtype_name(type));
+  state.counters["Gop/s"] = benchmark::Counter(2.0 * static_cast<double>(rows * cols * n),
+                                               benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+}
+
+void gemm_args(benchmark::internal::Benchmark* b) {
+  for (int t = 0; t < 4; ++t) {
+    b->Args({t, 512, 2048});
+    b->Args({t, 512, 8192});
+    b->Args({t, 64, 2048});
+  }
+  b->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+BENCHMARK(BM_PackedGemm)->Apply(gemm_args);
+
+}  // namespace
+}  // namespace nomoat::kernels

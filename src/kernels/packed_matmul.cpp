@@ -1,0 +1,189 @@
+// Dispatcher of the packed-layout kernels (design: packed_matmul.h):
+// activation quantization and the per-type corrections, and the split of
+// (token block, row groups) tasks over the thread pool.
+#include "kernels/packed_matmul.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "base/thread_pool.h"
+#include "tensor/blocks.h"
+#include "tensor/packed.h"
+#include "tensor/view.h"
+
+namespace nomoat::kernels {
+
+namespace {
+
+// int8 activations of one token block stay in L2 (1 MiB per core on the dev
+// VM) while each 16-row group runs over them.
+constexpr size_t kColumnBlockBytes = 256 * 1024;
+// Decode: weights per task, as in fast_matmul.cpp (long runs for the
+// hardware prefetchers).
+constexpr size_t kTaskWeightBytes = 256 * 1024;
+constexpr int64_t kMinParallelWork = 1 << 16;
+
+PackedKernel packed_kernel(Isa isa, DType type) {
+  if (!isa_uses_packed_weights(isa)) return nullptr;
+  const PackedKernels& k = kAvx512PackedKernels;
+  switch (type) {
+    case DType::Q8_0: return k.q8_0;
+    case DType::Q4_0: return k.q4_0;
+    case DType::Q4_K: return k.q4_k;
+    case DType::Q6_K: return k.q6_k;
+    default: return nullptr;
+  }
+}
+
+int panel_width(DType type) {
+  const PackedKernels& k = kAvx512PackedKernels;
+  switch (type) {
+    case DType::Q8_0: return k.panel_q8_0;
+    case DType::Q4_0: return k.panel_q4_0;
+    case DType::Q4_K: return k.panel_q4_k;
+    case DType::Q6_K: return k.panel_q6_k;
+    default: return 0;
+  }
+}
+
+struct PackedScratch {
+  std::vector<int8_t> qs;
+  std::vector<float> scales;
+  std::vector<int32_t> bias;
+  std::vector<float> scaled_sums;
+};
+
+// Quantizes tokens [t0, t1) like the unpacked kernels (32-value blocks,
+// int8, scale amax / 127) and writes them into their panels, with what the
+// type's kernel needs beside them: the zero-point corrections as int32
+// start values, or for Q4_K the block's scale * sum for the min term.
+void fill_panels(Isa isa, DType type, const float* x, int64_t t0, int64_t t1, int64_t k, const PackedActivations& a,
+                 PackedScratch& s) {
+  const int64_t nb = k / kQK;
+  const int64_t panel = a.panel;
+  thread_local std::vector<float> tok_scales;
+  thread_local std::vector<int8_t> tok_qs;
+  thread_local std::vector<int32_t> tok_bias;
+  tok_scales.resize(static_cast<size_t>(nb));
+  tok_qs.resize(static_cast<size_t>(k));
+  tok_bias.resize(static_cast<size_t>(nb));
+  const IsaKernels* ik = isa_kernels(isa);
+  const QuantizeActivationsFn quantize =
+      ik && ik->quantize_activations ? ik->quantize_activations : &quantize_activations_scalar;
+  for (int64_t t = t0; t < t1; ++t) {
+    quantize(x + t * k, nb, tok_scales.data(), tok_qs.data(), tok_bias.data());
+    const int64_t tile = t / panel, tt = t % panel;
+    for (int64_t b = 0; b < nb; ++b) {
+      const int64_t pb = tile * nb + b;  // block index within the panels
+      int8_t* dst = s.qs.data() + pb * 8 * 4 * panel + 4 * tt;
+      for (int q = 0; q < 8; ++q) std::memcpy(dst + q * 4 * panel, tok_qs.data() + kQK * b + 4 * q, 4);
+      s.scales[static_cast<size_t>(pb * panel + tt)] = tok_scales[static_cast<size_t>(b)];
+      const int32_t q4_bias = tok_bias[static_cast<size_t>(b)];  // -8 * sum(a)
+      switch (type) {
+        case DType::Q8_0: s.bias[static_cast<size_t>(pb * panel + tt)] = 16 * q4_bias; break;  // -128 * sum
+        case DType::Q4_0: s.bias[static_cast<size_t>(pb * panel + tt)] = q4_bias; break;
+        case DType::Q4_K:
+          s.scaled_sums[static_cast<size_t>(pb * panel + tt)] = tok_scales[static_cast<size_t>(b)] * static_cast<float>(-q4_bias / 8);
+          break;
+        case DType::Q6_K:
+          for (int h = 0; h < 2; ++h) {
+            const int8_t* q = tok_qs.data() + kQK * b + 16 * h;
+            int32_t sum = 0;
+            for (int i = 0; i < 16; ++i) sum += q[i];
+            s.bias[static_cast<size_t>((2 * pb + h) * panel + tt)] = -32 * sum;
+          }
+          break;
+        default: break;
+      }
+    }
+  }
+}
+
+PackedActivations prepare_activations(Isa isa, DType type, const float* x, int64_t n, int64_t k, int n_threads,
+                                      PackedScratch& s) {
+  PackedActivations a;
+  a.n_blocks = k / kQK;
+  a.panel = panel_width(type);
+  a.bias_per_block = type == DType::Q6_K ? 2 : 1;
+  const int64_t n_tiles = (n + a.panel - 1) / a.panel;
+  const size_t blocks = static_cast<size_t>(n_tiles * a.n_blocks * a.panel);
+  // Padding tokens of the last panel are never read (a remainder tile
+  // only reaches its own tokens), so nothing is cleared.
+  s.qs.resize(blocks * kQK);
+  s.scales.resize(blocks);
+  a.qs = s.qs.data();
+  a.scales = s.scales.data();
+  if (type == DType::Q4_K) {
+    s.scaled_sums.resize(blocks);
+    a.scaled_sums = s.scaled_sums.data();
+  } else {
+    s.bias.resize(blocks * static_cast<size_t>(a.bias_per_block));
+    a.bias = s.bias.data();
+  }
+  if (n_threads <= 1 || n < 4 * a.panel) {
+    fill_panels(isa, type, x, 0, n, k, a, s);
+  } else {
+    const int64_t n_tasks = std::min<int64_t>(n, 4 * n_threads);
+    ThreadPool::global().run(
+        n_tasks, [&](int64_t task) { fill_panels(isa, type, x, n * task / n_tasks, n * (task + 1) / n_tasks, k, a, s); },
+        n_threads);
+  }
+  return a;
+}
+
+}  // namespace
+
+bool isa_uses_packed_weights(Isa isa) { return isa == Isa::Avx512 && isa_supported(isa); }
+
+bool has_packed_matmul(Isa isa, const MatrixView& w) {
+  return w.packed != nullptr && packed_kernel(isa, w.type) != nullptr;
+}
+
+void matmul_packed(Isa isa, const MatrixView& w, const float* x, int64_t n_vectors, float* y, int threads) {
+  const PackedKernel kernel = packed_kernel(isa, w.type);
+  const PackedMatrix& p = *w.packed;
+  if (w.rows <= 0 || n_vectors <= 0) return;
+  thread_local PackedScratch scratch;
+  ThreadPool& pool = ThreadPool::global();
+  const bool parallel = threads > 1 && pool.size() > 1 && w.rows * w.cols * n_vectors >= kMinParallelWork;
+  const int n_threads = parallel ? std::min(threads, pool.size()) : 1;
+  const PackedActivations acts = prepare_activations(isa, w.type, x, n_vectors, w.cols, n_threads, scratch);
+
+  PackedTask base;
+  base.data = p.data.get();
+  base.group_bytes = p.group_bytes;
+  base.blocks = p.blocks;
+  base.rows = p.rows;
+  base.acts = &acts;
+  base.y = y;
+
+  // Token blocks whose int8 activations fit kColumnBlockBytes, in whole
+  // tiles (one thread too: a 512 x 8192 batch is 4 MiB, well past L2).
+  const int64_t tile = acts.panel;
+  int64_t tokens_per_block = std::max<int64_t>(tile, static_cast<int64_t>(kColumnBlockBytes) / w.cols);
+  tokens_per_block = std::max<int64_t>(tile, tokens_per_block / tile * tile);
+  const int64_t n_token_blocks = (n_vectors + tokens_per_block - 1) / tokens_per_block;
+  // Row groups per task: about kTaskWeightBytes of weights, but at least 4
+  // tasks per thread per token block so dynamic claiming evens out threads.
+  int64_t groups_per_task = std::max<int64_t>(1, static_cast<int64_t>(kTaskWeightBytes / std::max<size_t>(1, p.group_bytes)));
+  if (parallel) groups_per_task = std::min(groups_per_task, std::max<int64_t>(1, p.row_groups / (4 * n_threads)));
+  const int64_t tasks_per_block = (p.row_groups + groups_per_task - 1) / groups_per_task;
+  const auto run_one = [&](int64_t task) {
+    PackedTask t = base;
+    const int64_t tb = task / tasks_per_block;
+    t.t_begin = tb * tokens_per_block;
+    t.t_end = std::min(n_vectors, t.t_begin + tokens_per_block);
+    t.group_begin = (task % tasks_per_block) * groups_per_task;
+    t.group_end = std::min(p.row_groups, t.group_begin + groups_per_task);
+    kernel(t);
+  };
+  const int64_t n_tasks = n_token_blocks * tasks_per_block;
+  if (!parallel) {
+    for (int64_t task = 0; task < n_tasks; ++task) run_one(task);
+    return;
+  }
+  pool.run(n_tasks, run_one, n_threads);
+}
+
+}  // namespace nomoat::kernels

@@ -1,0 +1,333 @@
+// AVX-512 VNNI kernels over the x16 packed layouts (design:
+// packed_matmul.h, layouts: tensor/packed.h). Compiled with AVX-512 flags
+// for this file only; includes nothing that defines inline functions or
+// templates outside this file (see fast_matmul.h).
+#include "kernels/packed_matmul.h"
+
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512VNNI__) && \
+    defined(__FMA__) && defined(__F16C__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // see fast_matmul_avx512.cpp
+#include <immintrin.h>
+
+namespace nomoat::kernels {
+namespace {
+
+constexpr int kRows = 16;
+constexpr int kQuad = 64;  // bytes of one 16-row x 4-value quad
+
+// 4 int8 activations broadcast to every lane (the signed vpdpbusd operand).
+inline __m512i broadcast4(const int8_t* p) {
+  int32_t v;
+  __builtin_memcpy(&v, p, 4);
+  return _mm512_set1_epi32(v);
+}
+
+inline __m512i load_quad(const uint8_t* p) { return _mm512_loadu_si512(p); }
+inline __m512 load_scales16(const uint8_t* p) {
+  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+
+// The activation panel of one tile of NP tokens (layout: packed_matmul.h):
+// every address below is the tile's base plus a compile-time offset, so the
+// token loop needs no per-token pointers (GCC kept 48 of them on the stack).
+template <int NP>
+struct Panel {
+  const int8_t* qs;
+  const float* scales;
+  const int32_t* bias;
+  const float* scaled_sums;
+  Panel(const PackedActivations& a, int64_t t0) {
+    const int64_t tile = t0 / NP;
+    qs = a.qs + tile * a.n_blocks * 32 * NP;
+    scales = a.scales + tile * a.n_blocks * NP;
+    bias = a.bias ? a.bias + tile * a.n_blocks * a.bias_per_block * NP : nullptr;
+    scaled_sums = a.scaled_sums ? a.scaled_sums + tile * a.n_blocks * NP : nullptr;
+  }
+  // Values 4q..4q+3 of block b for token t (q = 0..7).
+  const int8_t* quad(int64_t b, int q, int t) const { return qs + (b * 8 + q) * 4 * NP + 4 * t; }
+  float scale(int64_t b, int t) const { return scales[b * NP + t]; }
+  int32_t bias_of(int64_t h, int t) const { return bias[h * NP + t]; }
+  float scaled_sum(int64_t b, int t) const { return scaled_sums[b * NP + t]; }
+};
+
+// Small tiles (decode) split each block's dot into two chains so one token
+// is not bound by vpdpbusd latency; big tiles have N independent chains.
+template <int N>
+constexpr bool kSplitChains = N <= 2;
+
+// ---- Q8_0x16: 8 quads of bytes q + 128 per block; bias = -128 sum(a) ----
+template <int N, int NP>
+inline void q8_0_group(const PackedTask& task, const uint8_t* grp, int64_t t0, int64_t b0, int64_t b1, __m512* f) {
+  const Panel<NP> a(*task.acts, t0);
+  for (int64_t b = b0; b < b1; ++b) {
+    const uint8_t* blk = grp + b * 8 * kQuad;
+    const __m512 dw = load_scales16(grp + task.blocks * 8 * kQuad + 32 * b);
+    __m512i acc[N], acc2[N];
+    for (int t = 0; t < N; ++t) {
+      acc[t] = _mm512_set1_epi32(a.bias_of(b, t));
+      acc2[t] = _mm512_setzero_si512();
+    }
+    for (int i = 0; i < 8; ++i) {
+      const __m512i w = load_quad(blk + kQuad * i);
+      for (int t = 0; t < N; ++t) {
+        const __m512i x = broadcast4(a.quad(b, i, t));
+        if (kSplitChains<N> && (i & 1)) {
+          acc2[t] = _mm512_dpbusd_epi32(acc2[t], w, x);
+        } else {
+          acc[t] = _mm512_dpbusd_epi32(acc[t], w, x);
+        }
+      }
+    }
+    for (int t = 0; t < N; ++t) {
+      const __m512i sum = kSplitChains<N> ? _mm512_add_epi32(acc[t], acc2[t]) : acc[t];
+      f[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(dw, _mm512_set1_ps(a.scale(b, t))), f[t]);
+    }
+  }
+}
+
+// 32 values of nibble quads (Q4_0 arrangement) against one activation block:
+// quad i's low nibbles are values 4i.., high nibbles 16 + 4i...
+template <int N, int NP>
+inline void nibble_block(const uint8_t* quads, const Panel<NP>& a, int64_t b, __m512i* acc, __m512i* acc2) {
+  const __m512i low4 = _mm512_set1_epi8(15);
+  for (int i = 0; i < 4; ++i) {
+    const __m512i raw = load_quad(quads + kQuad * i);
+    const __m512i lo = _mm512_and_si512(raw, low4);
+    const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(raw, 4), low4);
+    for (int t = 0; t < N; ++t) {
+      acc[t] = _mm512_dpbusd_epi32(acc[t], lo, broadcast4(a.quad(b, i, t)));
+      if (kSplitChains<N>) {
+        acc2[t] = _mm512_dpbusd_epi32(acc2[t], hi, broadcast4(a.quad(b, 4 + i, t)));
+      } else {
+        acc[t] = _mm512_dpbusd_epi32(acc[t], hi, broadcast4(a.quad(b, 4 + i, t)));
+      }
+    }
+  }
+}
+
+// ---- Q4_0x16: 4 nibble quads per block; bias = -8 sum(a) ----
+template <int N, int NP>
+inline void q4_0_group(const PackedTask& task, const uint8_t* grp, int64_t t0, int64_t b0, int64_t b1, __m512* f) {
+  const Panel<NP> a(*task.acts, t0);
+  for (int64_t b = b0; b < b1; ++b) {
+    const uint8_t* blk = grp + b * 4 * kQuad;
+    const __m512 dw = load_scales16(grp + task.blocks * 4 * kQuad + 32 * b);
+    __m512i acc[N], acc2[N];
+    for (int t = 0; t < N; ++t) {
+      acc[t] = _mm512_set1_epi32(a.bias_of(b, t));
+      acc2[t] = _mm512_setzero_si512();
+    }
+    nibble_block<N>(blk, a, b, acc, acc2);
+    for (int t = 0; t < N; ++t) {
+      const __m512i sum = kSplitChains<N> ? _mm512_add_epi32(acc[t], acc2[t]) : acc[t];
+      f[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(dw, _mm512_set1_ps(a.scale(b, t))), f[t]);
+    }
+  }
+}
+
+// ---- Q4_Kx16: per group g, x = d sc[g] q - dmin m[g] ----
+// sum x a = d_a (d sc dot(q, a_int) - dmin m sum(a_int)); the second term
+// uses the precomputed d_a * sum(a_int) of the block.
+template <int N, int NP>
+inline void q4_k_group(const PackedTask& task, const uint8_t* grp, int64_t t0, int64_t b0, int64_t b1, __m512* f) {
+  const Panel<NP> a(*task.acts, t0);
+  const __m512i six_bits = _mm512_set1_epi8(0x3f);
+  const __m512i four_bits = _mm512_set1_epi8(0x0f);
+  const __m512i two_bits = _mm512_set1_epi8(0x03);
+  const __m512i byte_mask = _mm512_set1_epi32(0xff);
+  for (int64_t sb = b0; sb < b1; ++sb) {
+    const uint8_t* blk = grp + sb * 35 * kQuad;
+    const uint8_t* tail = grp + task.blocks * 35 * kQuad + 64 * sb;
+    const __m512 d = load_scales16(tail);
+    const __m512 dmin = load_scales16(tail + 32);
+    // The 12 packed scale bytes of each row, 4 per lane; unpacked for all
+    // 16 rows at once (layout in tensor/packed.h and q4_k.cpp).
+    const __m512i k0 = load_quad(blk);
+    const __m512i k1 = load_quad(blk + kQuad);
+    const __m512i k2 = load_quad(blk + 2 * kQuad);
+    const __m512i sc_lo = _mm512_and_si512(k0, six_bits);
+    const __m512i m_lo = _mm512_and_si512(k1, six_bits);
+    const __m512i sc_hi = _mm512_or_si512(_mm512_and_si512(k2, four_bits),
+                                          _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(k0, 6), two_bits), 4));
+    const __m512i m_hi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(k2, 4), four_bits),
+                                         _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(k1, 6), two_bits), 4));
+    const uint8_t* quads = blk + 3 * kQuad;
+#pragma GCC unroll 8
+    for (int g = 0; g < 8; ++g) {
+      const __m512i sc_src = g < 4 ? sc_lo : sc_hi;
+      const __m512i m_src = g < 4 ? m_lo : m_hi;
+      const int shift = 8 * (g % 4);
+      const __m512 scale = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(sc_src, shift), byte_mask)));
+      const __m512 min = _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(m_src, shift), byte_mask)));
+      __m512i acc[N], acc2[N];
+      for (int t = 0; t < N; ++t) {
+        acc[t] = _mm512_setzero_si512();
+        acc2[t] = _mm512_setzero_si512();
+      }
+      const int64_t ab = sb * 8 + g;  // activation block
+      nibble_block<N>(quads + 4 * kQuad * g, a, ab, acc, acc2);
+      for (int t = 0; t < N; ++t) {
+        const __m512i sum = kSplitChains<N> ? _mm512_add_epi32(acc[t], acc2[t]) : acc[t];
+        f[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(scale, _mm512_set1_ps(a.scale(ab, t))), f[t]);
+        f[t] = _mm512_fnmadd_ps(min, _mm512_set1_ps(a.scaled_sum(ab, t)), f[t]);
+      }
+    }
+  }
+}
+
+// ---- Q6_Kx16: x = d sc[g] (q - 32), groups of 16, q = 4 low + 2 high bits ----
+// Each 32-value unit is two groups: two int32 chains per token (bias =
+// -32 sum(a) of each half), combined in float with the two group scales,
+// then scaled by the token's activation scale.
+template <int N, int NP>
+inline void q6_k_group(const PackedTask& task, const uint8_t* grp, int64_t t0, int64_t b0, int64_t b1, __m512* f) {
+  const Panel<NP> a(*task.acts, t0);
+  const __m512i low4 = _mm512_set1_epi8(15);
+  const __m512i high2 = _mm512_set1_epi8(0x30);
+  for (int64_t sb = b0; sb < b1; ++sb) {
+    const uint8_t* blk = grp + sb * (256 + 48 * kQuad);
+    const __m512 d = load_scales16(grp + task.blocks * (256 + 48 * kQuad) + 32 * sb);
+    for (int unit = 0; unit < 8; ++unit) {
+      const auto group_scale = [&](int g) {
+        const __m128i sc = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 16 * g));
+        return _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(sc)));
+      };
+      const __m512 scale_a = group_scale(2 * unit);
+      const __m512 scale_b = group_scale(2 * unit + 1);
+      const uint8_t* u = blk + 256 + 6 * kQuad * unit;
+      const __m512i h0 = load_quad(u + 4 * kQuad);
+      const __m512i h1 = load_quad(u + 5 * kQuad);
+      const int64_t ab = sb * 8 + unit;
+      __m512i acc_a[N], acc_b[N];
+      for (int t = 0; t < N; ++t) {
+        acc_a[t] = _mm512_set1_epi32(a.bias_of(2 * ab, t));
+        acc_b[t] = _mm512_set1_epi32(a.bias_of(2 * ab + 1, t));
+      }
+#pragma GCC unroll 4
+      for (int i = 0; i < 4; ++i) {
+        const __m512i raw = load_quad(u + kQuad * i);
+        // High bits of quad i sit at bits 2i..2i+1 of h0 / h1; move them to bits 4..5.
+        const __m512i top_a = i < 3 ? _mm512_slli_epi16(h0, 4 - 2 * i) : _mm512_srli_epi16(h0, 2);
+        const __m512i top_b = i < 3 ? _mm512_slli_epi16(h1, 4 - 2 * i) : _mm512_srli_epi16(h1, 2);
+        const __m512i lo = _mm512_or_si512(_mm512_and_si512(raw, low4), _mm512_and_si512(top_a, high2));
+        const __m512i hi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(raw, 4), low4), _mm512_and_si512(top_b, high2));
+        for (int t = 0; t < N; ++t) {
+          acc_a[t] = _mm512_dpbusd_epi32(acc_a[t], lo, broadcast4(a.quad(ab, i, t)));
+          acc_b[t] = _mm512_dpbusd_epi32(acc_b[t], hi, broadcast4(a.quad(ab, 4 + i, t)));
+        }
+      }
+      for (int t = 0; t < N; ++t) {
+        const __m512 both = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc_b[t]), scale_b,
+                                            _mm512_mul_ps(_mm512_cvtepi32_ps(acc_a[t]), scale_a));
+        f[t] = _mm512_fmadd_ps(both, _mm512_set1_ps(a.scale(ab, t)), f[t]);
+      }
+    }
+  }
+}
+
+using GroupFn = void (*)(const PackedTask&, const uint8_t*, int64_t, int64_t, int64_t, __m512*);
+
+// One 16-row group x N tokens over blocks [b0, b1): the float sums start
+// from y (zero for the first chunk) and go back to y, valid rows only.
+template <int N, GroupFn Group>
+inline void tile(const PackedTask& task, int64_t g, int64_t t0, int64_t b0, int64_t b1) {
+  const int64_t r0 = g * kRows;
+  const int64_t valid = task.rows - r0;
+  const __mmask16 mask = valid >= kRows ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << valid) - 1);
+  __m512 f[N];
+  for (int t = 0; t < N; ++t) {
+    f[t] = b0 == 0 ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(mask, task.y + (t0 + t) * task.rows + r0);
+  }
+  Group(task, task.data + static_cast<size_t>(g) * task.group_bytes, t0, b0, b1, f);
+  for (int t = 0; t < N; ++t) _mm512_mask_storeu_ps(task.y + (t0 + t) * task.rows + r0, mask, f[t]);
+}
+
+// Every group of the task against every token tile of the task, k cut into
+// chunks of about 8 KiB of the group's weights: a chunk stays in L1 across
+// the token tiles, beside the tiles' activations for that chunk (an 8192-
+// wide FFN row group is 72-144 KiB, far more than L1).
+template <int NMax, template <int> class G>
+void run_task(const PackedTask& task) {
+  const int64_t chunk = G<1>::kChunkBlocks;
+  for (int64_t g = task.group_begin; g < task.group_end; ++g) {
+    for (int64_t b0 = 0; b0 < task.blocks; b0 += chunk) {
+      const int64_t b1 = b0 + chunk < task.blocks ? b0 + chunk : task.blocks;
+      int64_t t0 = task.t_begin;
+      for (; t0 + NMax <= task.t_end; t0 += NMax) tile<NMax, G<NMax>::fn>(task, g, t0, b0, b1);
+      // Remainder: one tile of the exact width.
+      switch (task.t_end - t0) {
+#define NOMOAT_PACKED_CASE(n)                                           \
+  case n:                                                               \
+    if constexpr (n < NMax) tile<n, G<n>::fn>(task, g, t0, b0, b1);     \
+    break;
+        NOMOAT_PACKED_CASE(1)
+        NOMOAT_PACKED_CASE(2)
+        NOMOAT_PACKED_CASE(3)
+        NOMOAT_PACKED_CASE(4)
+        NOMOAT_PACKED_CASE(5)
+        NOMOAT_PACKED_CASE(6)
+        NOMOAT_PACKED_CASE(7)
+        NOMOAT_PACKED_CASE(8)
+        NOMOAT_PACKED_CASE(9)
+        NOMOAT_PACKED_CASE(10)
+        NOMOAT_PACKED_CASE(11)
+#undef NOMOAT_PACKED_CASE
+        default: break;
+      }
+    }
+  }
+}
+
+// Per type: the kernel of width N and the blocks per k chunk (~8 KiB).
+template <int N>
+struct Q8_0G {
+  static constexpr GroupFn fn = &q8_0_group<N, 10>;
+  static constexpr int kPanel = 10;
+  static constexpr int64_t kChunkBlocks = 16;
+};
+template <int N>
+struct Q4_0G {
+  static constexpr GroupFn fn = &q4_0_group<N, 10>;
+  static constexpr int kPanel = 10;
+  static constexpr int64_t kChunkBlocks = 32;
+};
+template <int N>
+struct Q4_KG {
+  static constexpr GroupFn fn = &q4_k_group<N, 8>;
+  static constexpr int kPanel = 8;
+  static constexpr int64_t kChunkBlocks = 4;
+};
+template <int N>
+struct Q6_KG {
+  static constexpr GroupFn fn = &q6_k_group<N, 8>;
+  static constexpr int kPanel = 8;
+  static constexpr int64_t kChunkBlocks = 2;
+};
+
+void packed_q8_0(const PackedTask& task) { run_task<Q8_0G<1>::kPanel, Q8_0G>(task); }
+void packed_q4_0(const PackedTask& task) { run_task<Q4_0G<1>::kPanel, Q4_0G>(task); }
+void packed_q4_k(const PackedTask& task) { run_task<Q4_KG<1>::kPanel, Q4_KG>(task); }
+void packed_q6_k(const PackedTask& task) { run_task<Q6_KG<1>::kPanel, Q6_KG>(task); }
+
+}  // namespace
+
+const PackedKernels kAvx512PackedKernels = {
+    .panel_q8_0 = Q8_0G<1>::kPanel,
+    .panel_q4_0 = Q4_0G<1>::kPanel,
+    .panel_q4_k = Q4_KG<1>::kPanel,
+    .panel_q6_k = Q6_KG<1>::kPanel,
+    .q8_0 = &packed_q8_0,
+    .q4_0 = &packed_q4_0,
+    .q4_k = &packed_q4_k,
+    .q6_k = &packed_q6_k,
+};
+
+}  // namespace nomoat::kernels
+
+#else  // built without AVX-512 flags (non-x86 target): no kernels
+
+namespace nomoat::kernels {
+const PackedKernels kAvx512PackedKernels = {};
+}
+
+#endif

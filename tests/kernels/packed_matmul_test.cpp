@@ -1,0 +1,187 @@
+// The x16 packed layouts (tensor/packed.h) and their kernels
+// (kernels/packed_matmul.h), on random data of odd shapes.
+//  * Layout: every row decoded from the packed copy equals the source
+//    row's dequantization exactly.
+//  * Kernels: against a double-precision reference on the activations as
+//    quantized (d * q per 32-value block, the same bytes the kernels use):
+//    only float rounding differs, bounded by (cols + 16) * 2^-23 *
+//    sum_c |w_c d q_c|; and through kernels::matmul on a view with a
+//    packed copy, the same result as the unpacked fast path within that
+//    bound.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "kernels/fast_matmul.h"
+#include "kernels/ops.h"
+#include "kernels/packed_matmul.h"
+#include "tensor/blocks.h"
+#include "tensor/dtype.h"
+#include "tensor/packed.h"
+#include "tensor/view.h"
+
+namespace nomoat::kernels {
+namespace {
+
+class Rng {
+ public:
+  explicit Rng(uint64_t seed) : state_(seed) {}
+  float uniform() {  // [-1, 1)
+    uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    return static_cast<float>(static_cast<double>(z >> 40) / static_cast<double>(1ull << 24)) * 2.0f - 1.0f;
+  }
+
+ private:
+  uint64_t state_;
+};
+
+struct Matrix {
+  std::vector<uint8_t> bytes;
+  MatrixView view;
+};
+
+// Rows with varied magnitudes and a few outliers, so scales and mins differ.
+Matrix random_matrix(DType type, int64_t rows, int64_t cols, Rng& rng) {
+  Matrix m;
+  const size_t row_bytes = dtype_row_bytes(type, cols);
+  m.bytes.resize(row_bytes * static_cast<size_t>(rows));
+  std::vector<float> row(static_cast<size_t>(cols));
+  for (int64_t r = 0; r < rows; ++r) {
+    const float scale = 0.05f + 2.0f * std::fabs(rng.uniform());
+    const float shift = 0.3f * rng.uniform();
+    for (auto& v : row) v = scale * rng.uniform() + shift;
+    row[static_cast<size_t>(r % cols)] *= 6.0f;
+    dtype_traits(type).quantize(row.data(), m.bytes.data() + row_bytes * static_cast<size_t>(r), cols);
+  }
+  m.view = MatrixView{m.bytes.data(), type, cols, rows, row_bytes};
+  return m;
+}
+
+std::vector<float> random_activations(int64_t n, Rng& rng) {
+  std::vector<float> x(static_cast<size_t>(n));
+  for (auto& v : x) v = 3.0f * rng.uniform();
+  return x;
+}
+
+const DType kPackedTypes[] = {DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q6_K};
+
+int64_t block_cols(DType type) { return dtype_traits(type).block_size; }
+
+TEST(PackedLayout, DecodesToTheSourceRows) {
+  Rng rng(1);
+  for (DType type : kPackedTypes) {
+    for (int64_t rows : {1, 15, 16, 17, 45}) {
+      const int64_t cols = 3 * block_cols(type);
+      const Matrix m = random_matrix(type, rows, cols, rng);
+      const auto packed = pack_matrix(m.view, 2);
+      ASSERT_EQ(packed->row_groups, (rows + 15) / 16);
+      // Same bytes as the source per 16 rows, up to the 64-byte padding.
+      EXPECT_EQ(packed->body_bytes + packed->tail_bytes, 16 * dtype_row_bytes(type, block_cols(type)));
+      EXPECT_EQ(packed->group_bytes, (16 * m.view.row_bytes + 63) / 64 * 64) << dtype_name(type);
+      std::vector<float> want(static_cast<size_t>(cols)), got(static_cast<size_t>(cols));
+      for (int64_t r = 0; r < rows; ++r) {
+        dequantize_row(m.view, r, want.data());
+        dequantize_packed_row(*packed, r, got.data());
+        ASSERT_EQ(want, got) << dtype_name(type) << " rows " << rows << " row " << r;
+      }
+    }
+  }
+}
+
+TEST(PackedLayout, RefusesTypesWithoutLayout) {
+  Rng rng(2);
+  const Matrix m = random_matrix(DType::Q5_K, 3, 256, rng);
+  EXPECT_FALSE(packable(DType::Q5_K));
+  EXPECT_THROW(pack_matrix(m.view), Error);
+}
+
+// y[t][r] in double from the dequantized weights and the quantized
+// activations, plus the bound on float rounding for each output.
+void quantized_reference(const MatrixView& w, const std::vector<float>& x, int64_t n, std::vector<double>& want,
+                         std::vector<double>& bound) {
+  const int64_t nb = w.cols / kQK;
+  std::vector<float> d(static_cast<size_t>(n * nb));
+  std::vector<int8_t> q(static_cast<size_t>(n * w.cols));
+  std::vector<int32_t> bias(static_cast<size_t>(n * nb));
+  quantize_activations_scalar(x.data(), n * nb, d.data(), q.data(), bias.data());
+  std::vector<float> row(static_cast<size_t>(w.cols));
+  want.assign(static_cast<size_t>(n * w.rows), 0.0);
+  bound.assign(static_cast<size_t>(n * w.rows), 0.0);
+  for (int64_t r = 0; r < w.rows; ++r) {
+    dequantize_row(w, r, row.data());
+    for (int64_t t = 0; t < n; ++t) {
+      double sum = 0.0, abs_sum = 0.0;
+      for (int64_t c = 0; c < w.cols; ++c) {
+        const double a = static_cast<double>(d[static_cast<size_t>(t * nb + c / kQK)]) * q[static_cast<size_t>(t * w.cols + c)];
+        sum += row[static_cast<size_t>(c)] * a;
+        abs_sum += std::fabs(row[static_cast<size_t>(c)] * a);
+      }
+      want[static_cast<size_t>(t * w.rows + r)] = sum;
+      bound[static_cast<size_t>(t * w.rows + r)] = static_cast<double>(w.cols + 16) * std::ldexp(1.0, -23) * abs_sum;
+    }
+  }
+}
+
+class PackedMatmul : public testing::Test {
+ protected:
+  void SetUp() override {
+    if (!isa_uses_packed_weights(Isa::Avx512)) GTEST_SKIP() << "this CPU has no AVX-512 VNNI: no packed kernels";
+  }
+};
+
+TEST_F(PackedMatmul, MatchesQuantizedReferenceOnOddShapes) {
+  Rng rng(3);
+  for (DType type : kPackedTypes) {
+    for (int64_t rows : {1, 16, 17, 45}) {
+      for (int64_t n : {1, 2, 3, 7, 12, 13, 25}) {
+        const int64_t cols = (type == DType::Q4_K || type == DType::Q6_K) ? 512 : 5 * kQK;
+        Matrix m = random_matrix(type, rows, cols, rng);
+        const auto packed = pack_matrix(m.view, 1);
+        m.view.packed = packed.get();
+        const std::vector<float> x = random_activations(n * cols, rng);
+        std::vector<double> want, bound;
+        quantized_reference(m.view, x, n, want, bound);
+        for (int threads : {1, 2}) {
+          std::vector<float> got(static_cast<size_t>(n * rows), -1.0f);
+          matmul_packed(Isa::Avx512, m.view, x.data(), n, got.data(), threads);
+          for (size_t i = 0; i < got.size(); ++i) {
+            ASSERT_NEAR(got[i], want[i], bound[i] + 1e-30)
+                << dtype_name(type) << " rows " << rows << " n " << n << " threads " << threads << " at " << i;
+          }
+        }
+      }
+    }
+  }
+}
+
+// Big enough for the threaded split into several token blocks and row-group
+// tasks (token blocks hold 256 KiB of int8 activations: 24 tokens at 8192).
+TEST_F(PackedMatmul, ThreadedTokenBlocksMatchUnpackedPath) {
+  Rng rng(4);
+  for (DType type : kPackedTypes) {
+    const int64_t rows = 67, cols = 8192, n = 53;
+    Matrix m = random_matrix(type, rows, cols, rng);
+    const std::vector<float> x = random_activations(n * cols, rng);
+    std::vector<double> want, bound;
+    quantized_reference(m.view, x, n, want, bound);
+    std::vector<float> unpacked(static_cast<size_t>(n * rows));
+    matmul_fast(Isa::Avx512, m.view, x.data(), n, unpacked.data(), 2);
+    const auto packed = pack_matrix(m.view, 2);
+    m.view.packed = packed.get();
+    std::vector<float> got(static_cast<size_t>(n * rows));
+    matmul(m.view, x.data(), n, got.data(), 2);  // the public entry point takes the packed path
+    for (size_t i = 0; i < got.size(); ++i) {
+      ASSERT_NEAR(got[i], want[i], bound[i]) << dtype_name(type) << " at " << i;
+      ASSERT_NEAR(got[i], unpacked[i], 2 * bound[i]) << dtype_name(type) << " at " << i;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace nomoat::kernels
