@@ -104,7 +104,7 @@ PackedActivations prepare_activations(Isa isa, DType type, const float* x, int64
                                       PackedScratch& s) {
   PackedActivations a;
   a.n_blocks = k / kQK;
-  a.panel = panel_width(type);
+  a.panel = n == 1 ? 1 : panel_width(type);  // the kernels' one-token path
   a.bias_per_block = type == DType::Q6_K ? 2 : 1;
   const int64_t n_tiles = (n + a.panel - 1) / a.panel;
   const size_t blocks = static_cast<size_t>(n_tiles * a.n_blocks * a.panel);
@@ -154,6 +154,8 @@ void matmul_packed(Isa isa, const MatrixView& w, const float* x, int64_t n_vecto
   base.data = p.data.get();
   base.group_bytes = p.group_bytes;
   base.blocks = p.blocks;
+  base.block_bytes = p.body_bytes + p.tail_bytes;
+  base.chunk_blocks = p.chunk_blocks;
   base.rows = p.rows;
   base.acts = &acts;
   base.y = y;
@@ -162,7 +164,7 @@ void matmul_packed(Isa isa, const MatrixView& w, const float* x, int64_t n_vecto
   // tiles (one thread too: a 512 x 8192 batch is 4 MiB, well past L2).
   const int64_t tile = acts.panel;
   int64_t tokens_per_block = std::max<int64_t>(tile, static_cast<int64_t>(kColumnBlockBytes) / w.cols);
-  tokens_per_block = std::max<int64_t>(tile, tokens_per_block / tile * tile);
+  tokens_per_block = std::min(kMaxPackedTokens, std::max<int64_t>(tile, tokens_per_block / tile * tile));
   const int64_t n_token_blocks = (n_vectors + tokens_per_block - 1) / tokens_per_block;
   // Row groups per task: about kTaskWeightBytes of weights, but at least 4
   // tasks per thread per token block so dynamic claiming evens out threads.

@@ -30,8 +30,8 @@
 
 namespace nomoat::kernels {
 
-// Activations in panels of `panel` tokens (the kernel's tile width; the
-// last panel is padded with zero tokens). Panel p holds, per 32-value block
+// Activations in panels of `panel` tokens (the kernel's tile width, or 1
+// for a single token; the last panel is padded). Panel p holds, per 32-value block
 // b, 8 quads of 4 values, each quad as `panel` tokens x 4 bytes:
 //   qs + ((p * n_blocks + b) * 8 + q) * 4 * panel + 4 * t
 // so a kernel reaches every token of its tile from one pointer with
@@ -54,7 +54,9 @@ struct PackedActivations {
 struct PackedTask {
   const uint8_t* data = nullptr;  // the packed matrix
   size_t group_bytes = 0;
+  size_t block_bytes = 0;   // body + scales of one block in a group
   int64_t blocks = 0;       // blocks (super-blocks) per row
+  int64_t chunk_blocks = 0; // blocks per L1 chunk (a multiple of the scale unit)
   int64_t rows = 0;         // valid rows; y's stride per token
   int64_t group_begin = 0;  // 16-row groups of this task
   int64_t group_end = 0;
@@ -64,10 +66,14 @@ struct PackedTask {
   float* y = nullptr;  // y[t * rows + r]
 };
 
+// At most this many tokens per task (the kernels keep partial sums for
+// them on the stack: 15 KiB); a multiple of every panel width.
+inline constexpr int64_t kMaxPackedTokens = 240;
+
 using PackedKernel = void (*)(const PackedTask& task);
 
 struct PackedKernels {
-  int panel_q8_0 = 0;  // tile width (tokens per panel) of each kernel
+  int panel_q8_0 = 0;  // tile width (tokens per panel) of each kernel; 1 token: panel 1
   int panel_q4_0 = 0;
   int panel_q4_k = 0;
   int panel_q6_k = 0;

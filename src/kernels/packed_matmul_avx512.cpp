@@ -55,13 +55,28 @@ struct Panel {
 template <int N>
 constexpr bool kSplitChains = N <= 2;
 
+// Where block j of a chunk (j from the chunk's first block) keeps its body
+// and its scales: units of 64 bytes of scales for 64 / Tail blocks, then
+// those blocks' bodies (tensor/packed.h).
+struct Place {
+  const uint8_t* body;
+  const uint8_t* tail;
+};
+template <int Body, int Tail>
+inline Place place(const uint8_t* chunk, int64_t j) {
+  constexpr int64_t kUnit = 64 / Tail;
+  const uint8_t* unit = chunk + (j / kUnit) * (64 + kUnit * Body);
+  return Place{unit + 64 + (j % kUnit) * Body, unit + (j % kUnit) * Tail};
+}
+
 // ---- Q8_0x16: 8 quads of bytes q + 128 per block; bias = -128 sum(a) ----
 template <int N, int NP>
 inline void q8_0_group(const PackedTask& task, const uint8_t* grp, int64_t t0, int64_t b0, int64_t b1, __m512* f) {
   const Panel<NP> a(*task.acts, t0);
   for (int64_t b = b0; b < b1; ++b) {
-    const uint8_t* blk = grp + b * 8 * kQuad;
-    const __m512 dw = load_scales16(grp + task.blocks * 8 * kQuad + 32 * b);
+    const Place at = place<8 * kQuad, 32>(grp, b - b0);
+    const uint8_t* blk = at.body;
+    const __m512 dw = load_scales16(at.tail);
     __m512i acc[N], acc2[N];
     for (int t = 0; t < N; ++t) {
       acc[t] = _mm512_set1_epi32(a.bias_of(b, t));
@@ -110,8 +125,9 @@ template <int N, int NP>
 inline void q4_0_group(const PackedTask& task, const uint8_t* grp, int64_t t0, int64_t b0, int64_t b1, __m512* f) {
   const Panel<NP> a(*task.acts, t0);
   for (int64_t b = b0; b < b1; ++b) {
-    const uint8_t* blk = grp + b * 4 * kQuad;
-    const __m512 dw = load_scales16(grp + task.blocks * 4 * kQuad + 32 * b);
+    const Place at = place<4 * kQuad, 32>(grp, b - b0);
+    const uint8_t* blk = at.body;
+    const __m512 dw = load_scales16(at.tail);
     __m512i acc[N], acc2[N];
     for (int t = 0; t < N; ++t) {
       acc[t] = _mm512_set1_epi32(a.bias_of(b, t));
@@ -136,8 +152,9 @@ inline void q4_k_group(const PackedTask& task, const uint8_t* grp, int64_t t0, i
   const __m512i two_bits = _mm512_set1_epi8(0x03);
   const __m512i byte_mask = _mm512_set1_epi32(0xff);
   for (int64_t sb = b0; sb < b1; ++sb) {
-    const uint8_t* blk = grp + sb * 35 * kQuad;
-    const uint8_t* tail = grp + task.blocks * 35 * kQuad + 64 * sb;
+    const Place at = place<35 * kQuad, 64>(grp, sb - b0);
+    const uint8_t* blk = at.body;
+    const uint8_t* tail = at.tail;
     const __m512 d = load_scales16(tail);
     const __m512 dmin = load_scales16(tail + 32);
     // The 12 packed scale bytes of each row, 4 per lane; unpacked for all
@@ -185,8 +202,9 @@ inline void q6_k_group(const PackedTask& task, const uint8_t* grp, int64_t t0, i
   const __m512i low4 = _mm512_set1_epi8(15);
   const __m512i high2 = _mm512_set1_epi8(0x30);
   for (int64_t sb = b0; sb < b1; ++sb) {
-    const uint8_t* blk = grp + sb * (256 + 48 * kQuad);
-    const __m512 d = load_scales16(grp + task.blocks * (256 + 48 * kQuad) + 32 * sb);
+    const Place at = place<256 + 48 * kQuad, 32>(grp, sb - b0);
+    const uint8_t* blk = at.body;
+    const __m512 d = load_scales16(at.tail);
     for (int unit = 0; unit < 8; ++unit) {
       const auto group_scale = [&](int g) {
         const __m128i sc = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 16 * g));
@@ -227,38 +245,53 @@ inline void q6_k_group(const PackedTask& task, const uint8_t* grp, int64_t t0, i
 
 using GroupFn = void (*)(const PackedTask&, const uint8_t*, int64_t, int64_t, int64_t, __m512*);
 
-// One 16-row group x N tokens over blocks [b0, b1): the float sums start
-// from y (zero for the first chunk) and go back to y, valid rows only.
+// One 16-row group x N tokens over the chunks of blocks [b0, b1) (each
+// chunk: units of scales then bodies; tensor/packed.h). Partial sums
+// between calls live in `acc` (N x 16 floats, aligned, unmasked), never in
+// y: a masked store cannot forward to the masked load of the next chunk, so
+// the load waited for the store to retire, which drained the pipeline at
+// every chunk and halved decode streaming (11 vs 27 GB/s on one core).
+// Only the last chunk writes y, valid rows only.
 template <int N, GroupFn Group>
-inline void tile(const PackedTask& task, int64_t g, int64_t t0, int64_t b0, int64_t b1) {
+inline void tile(const PackedTask& task, int64_t g, int64_t t0, int64_t b0, int64_t b1, float* acc) {
+  __m512 f[N];
+  for (int t = 0; t < N; ++t) f[t] = b0 == 0 ? _mm512_setzero_ps() : _mm512_load_ps(acc + kRows * t);
+  const uint8_t* grp = task.data + static_cast<size_t>(g) * task.group_bytes;
+  for (int64_t c0 = b0; c0 < b1; c0 += task.chunk_blocks) {
+    const int64_t c1 = c0 + task.chunk_blocks < b1 ? c0 + task.chunk_blocks : b1;
+    Group(task, grp + static_cast<size_t>(c0) * task.block_bytes, t0, c0, c1, f);
+  }
+  if (b1 < task.blocks) {
+    for (int t = 0; t < N; ++t) _mm512_store_ps(acc + kRows * t, f[t]);
+    return;
+  }
   const int64_t r0 = g * kRows;
   const int64_t valid = task.rows - r0;
   const __mmask16 mask = valid >= kRows ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << valid) - 1);
-  __m512 f[N];
-  for (int t = 0; t < N; ++t) {
-    f[t] = b0 == 0 ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(mask, task.y + (t0 + t) * task.rows + r0);
-  }
-  Group(task, task.data + static_cast<size_t>(g) * task.group_bytes, t0, b0, b1, f);
   for (int t = 0; t < N; ++t) _mm512_mask_storeu_ps(task.y + (t0 + t) * task.rows + r0, mask, f[t]);
 }
 
-// Every group of the task against every token tile of the task, k cut into
-// chunks of about 8 KiB of the group's weights: a chunk stays in L1 across
-// the token tiles, beside the tiles' activations for that chunk (an 8192-
-// wide FFN row group is 72-144 KiB, far more than L1).
+// Every group of the task against every token tile of the task. With
+// several tiles, k goes chunk by chunk (about 8 KiB of the group's weights)
+// across all tiles, so a chunk stays in L1 beside the tiles' activations for
+// it (an 8192-wide FFN row group is 72-144 KiB, far more than L1); a single
+// tile (decode) runs all of k in one call.
 template <int NMax, template <int> class G>
 void run_task(const PackedTask& task) {
-  const int64_t chunk = G<1>::kChunkBlocks;
+  alignas(64) float acc[kMaxPackedTokens * kRows];
+  const bool one_tile = task.t_end - task.t_begin <= NMax;
+  const int64_t step = one_tile ? task.blocks : task.chunk_blocks;
   for (int64_t g = task.group_begin; g < task.group_end; ++g) {
-    for (int64_t b0 = 0; b0 < task.blocks; b0 += chunk) {
-      const int64_t b1 = b0 + chunk < task.blocks ? b0 + chunk : task.blocks;
+    for (int64_t b0 = 0; b0 < task.blocks; b0 += step) {
+      const int64_t b1 = b0 + step < task.blocks ? b0 + step : task.blocks;
       int64_t t0 = task.t_begin;
-      for (; t0 + NMax <= task.t_end; t0 += NMax) tile<NMax, G<NMax>::fn>(task, g, t0, b0, b1);
+      for (; t0 + NMax <= task.t_end; t0 += NMax) tile<NMax, G<NMax>::fn>(task, g, t0, b0, b1, acc + kRows * (t0 - task.t_begin));
       // Remainder: one tile of the exact width.
+      float* rest = acc + kRows * (t0 - task.t_begin);
       switch (task.t_end - t0) {
-#define NOMOAT_PACKED_CASE(n)                                           \
-  case n:                                                               \
-    if constexpr (n < NMax) tile<n, G<n>::fn>(task, g, t0, b0, b1);     \
+#define NOMOAT_PACKED_CASE(n)                                                \
+  case n:                                                                    \
+    if constexpr (n < NMax) tile<n, G<n>::fn>(task, g, t0, b0, b1, rest);    \
     break;
         NOMOAT_PACKED_CASE(1)
         NOMOAT_PACKED_CASE(2)
@@ -278,36 +311,39 @@ void run_task(const PackedTask& task) {
   }
 }
 
-// Per type: the kernel of width N and the blocks per k chunk (~8 KiB).
-template <int N>
-struct Q8_0G {
-  static constexpr GroupFn fn = &q8_0_group<N, 10>;
-  static constexpr int kPanel = 10;
-  static constexpr int64_t kChunkBlocks = 16;
-};
-template <int N>
-struct Q4_0G {
-  static constexpr GroupFn fn = &q4_0_group<N, 10>;
-  static constexpr int kPanel = 10;
-  static constexpr int64_t kChunkBlocks = 32;
-};
-template <int N>
-struct Q4_KG {
-  static constexpr GroupFn fn = &q4_k_group<N, 8>;
-  static constexpr int kPanel = 8;
-  static constexpr int64_t kChunkBlocks = 4;
-};
-template <int N>
-struct Q6_KG {
-  static constexpr GroupFn fn = &q6_k_group<N, 8>;
-  static constexpr int kPanel = 8;
-  static constexpr int64_t kChunkBlocks = 2;
-};
+// Per type: the kernel of tile width N over panels of NP tokens. One token
+// (decode) gets panels of width 1: with the wide panel its 4 bytes per quad
+// sat 40 bytes apart, a 4096-wide activation took 40 KiB (more than L1), and
+// single-thread streaming fell to half the bandwidth.
+#define NOMOAT_PACKED_TYPE(Name, group, panel)              \
+  template <int N>                                          \
+  struct Name {                                             \
+    static constexpr GroupFn fn = &group<N, panel>;         \
+    static constexpr int kPanel = panel;                    \
+  };                                                        \
+  template <int N>                                          \
+  struct Name##One {                                        \
+    static constexpr GroupFn fn = &group<N, 1>;             \
+  };
+NOMOAT_PACKED_TYPE(Q8_0G, q8_0_group, 10)
+NOMOAT_PACKED_TYPE(Q4_0G, q4_0_group, 10)
+NOMOAT_PACKED_TYPE(Q4_KG, q4_k_group, 8)
+NOMOAT_PACKED_TYPE(Q6_KG, q6_k_group, 8)
+#undef NOMOAT_PACKED_TYPE
 
-void packed_q8_0(const PackedTask& task) { run_task<Q8_0G<1>::kPanel, Q8_0G>(task); }
-void packed_q4_0(const PackedTask& task) { run_task<Q4_0G<1>::kPanel, Q4_0G>(task); }
-void packed_q4_k(const PackedTask& task) { run_task<Q4_KG<1>::kPanel, Q4_KG>(task); }
-void packed_q6_k(const PackedTask& task) { run_task<Q6_KG<1>::kPanel, Q6_KG>(task); }
+template <template <int> class G, template <int> class GOne>
+void packed_kernel(const PackedTask& task) {
+  if (task.acts->panel == 1) {
+    run_task<1, GOne>(task);
+  } else {
+    run_task<G<1>::kPanel, G>(task);
+  }
+}
+
+void packed_q8_0(const PackedTask& task) { packed_kernel<Q8_0G, Q8_0GOne>(task); }
+void packed_q4_0(const PackedTask& task) { packed_kernel<Q4_0G, Q4_0GOne>(task); }
+void packed_q4_k(const PackedTask& task) { packed_kernel<Q4_KG, Q4_KGOne>(task); }
+void packed_q6_k(const PackedTask& task) { packed_kernel<Q6_KG, Q6_KGOne>(task); }
 
 }  // namespace
 

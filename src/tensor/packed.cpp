@@ -2,6 +2,7 @@
 // decoder. Plain byte shuffles: this runs once per weight at load.
 #include "tensor/packed.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -49,14 +50,27 @@ void put_nibble_quads(const uint8_t* const* q, uint8_t* out) {
   }
 }
 
+// Offsets of block b's body and scales within its group.
+struct BlockPlace {
+  size_t body;
+  size_t tail;
+};
+
+BlockPlace block_place(const PackedMatrix& p, int64_t b) {
+  const int64_t unit_blocks = 64 / static_cast<int64_t>(p.tail_bytes);
+  const size_t unit = static_cast<size_t>(b / unit_blocks) * (64 + static_cast<size_t>(unit_blocks) * p.body_bytes);
+  const size_t j = static_cast<size_t>(b % unit_blocks);
+  return BlockPlace{unit + 64 + j * p.body_bytes, unit + j * p.tail_bytes};
+}
+
 void pack_group(const MatrixView& w, const PackedMatrix& p, int64_t g, uint8_t* out) {
   const int64_t r0 = g * kPackRows;
   const int n_rows = static_cast<int>(std::min<int64_t>(kPackRows, w.rows - r0));
   std::memset(out, 0, p.group_bytes);
   for (int64_t b = 0; b < p.blocks; ++b) {
-    uint8_t* dst = out + static_cast<size_t>(b) * p.body_bytes;
-    uint16_t* d16 = reinterpret_cast<uint16_t*>(out + static_cast<size_t>(p.blocks) * p.body_bytes +
-                                                static_cast<size_t>(b) * p.tail_bytes);
+    const BlockPlace place = block_place(p, b);
+    uint8_t* dst = out + place.body;
+    uint16_t* d16 = reinterpret_cast<uint16_t*>(out + place.tail);
     switch (w.type) {
       case DType::Q8_0: {
         // Quad i of row r is source bytes 4i..4i+3 with the sign bit flipped.
@@ -149,6 +163,16 @@ size_t packed_body_bytes(DType type) {
   }
 }
 
+int64_t packed_chunk_blocks(DType type) {
+  switch (type) {
+    case DType::Q8_0: return 16;  // 8 KiB of bodies
+    case DType::Q4_0: return 32;  // 8 KiB
+    case DType::Q4_K: return 4;   // 8.75 KiB
+    case DType::Q6_K: return 2;   // 6.5 KiB
+    default: return 0;
+  }
+}
+
 size_t packed_tail_bytes(DType type) {
   switch (type) {
     case DType::Q8_0:
@@ -170,7 +194,12 @@ std::unique_ptr<PackedMatrix> pack_matrix(const MatrixView& w, int threads) {
   p->blocks = w.cols / block_elems;
   p->body_bytes = packed_body_bytes(w.type);
   p->tail_bytes = packed_tail_bytes(w.type);
-  p->group_bytes = (static_cast<size_t>(p->blocks) * (p->body_bytes + p->tail_bytes) + 63) / 64 * 64;
+  p->chunk_blocks = packed_chunk_blocks(w.type);
+  // 64 bytes of scales per unit of 64 / tail_bytes blocks (the last unit
+  // may be short), plus every body.
+  const int64_t unit_blocks = 64 / static_cast<int64_t>(p->tail_bytes);
+  p->group_bytes = static_cast<size_t>((p->blocks + unit_blocks - 1) / unit_blocks) * 64 +
+                   static_cast<size_t>(p->blocks) * p->body_bytes;
   p->bytes = static_cast<size_t>(p->row_groups) * p->group_bytes;
   const size_t alloc = (p->bytes + 63) / 64 * 64;
   void* mem = std::aligned_alloc(64, alloc == 0 ? 64 : alloc);
@@ -193,9 +222,9 @@ void dequantize_packed_row(const PackedMatrix& p, int64_t row, float* out) {
     return k < 16 ? (byte & 15) : (byte >> 4);
   };
   for (int64_t b = 0; b < p.blocks; ++b) {
-    const uint8_t* blk = grp + static_cast<size_t>(b) * p.body_bytes;
-    const uint16_t* d16 = reinterpret_cast<const uint16_t*>(grp + static_cast<size_t>(p.blocks) * p.body_bytes +
-                                                            static_cast<size_t>(b) * p.tail_bytes);
+    const BlockPlace place = block_place(p, b);
+    const uint8_t* blk = grp + place.body;
+    const uint16_t* d16 = reinterpret_cast<const uint16_t*>(grp + place.tail);
     switch (p.type) {
       case DType::Q8_0:
         for (int k = 0; k < kQK; ++k) {

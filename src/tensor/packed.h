@@ -11,15 +11,18 @@
 // lanes of one accumulator (no horizontal sums), and the unpacked weights
 // serve a whole tile of tokens from registers. The bit widths do not change:
 // a packed matrix has as many bytes as the original (plus padding: the last
-// group to 16 rows, each group to 64 bytes), so decode streams the same
-// number of bytes.
+// group to 16 rows, an odd last block's scale unit), so decode streams the
+// same number of bytes.
 //
-// Layout of a 16-row group: the blocks' bodies in k order, then the
-// blocks' fp16 scales ("tails") in k order, then padding to 64 bytes. Bodies
-// are multiples of 64 bytes, so every vector load of a group is aligned
-// (the per-block scales in front of each body made half the loads of Q8_0
-// and Q4_0 split cache lines). Below, "quad i" = 16 rows x 4 bytes, byte
-// 4r + m belongs to row r.
+// Layout of a 16-row group, in k order: units of 64 bytes of fp16 block
+// scales ("tails") for the next 64 / tail_bytes blocks (2, or 1 for Q4_K),
+// followed by those blocks' bodies. Bodies are multiples of 64 bytes, so
+// every vector load is aligned (scales in front of each body made half the
+// loads of Q8_0 and Q4_0 split cache lines), and decode reads each group
+// strictly forward: with a chunk's scales stored apart from its bodies,
+// before or after them, the hardware prefetchers fell behind and one core
+// streamed 11 instead of 19+ GB/s. Below, "quad i" = 16 rows x 4 bytes,
+// byte 4r + m belongs to row r.
 //   Q8_0x16, per 32-value block: body 8 quads (512 bytes), quad i holds
 //     values 4i..4i+3 as unsigned bytes q + 128 (vpdpbusd multiplies
 //     unsigned by signed; the + 128 comes back out as -128 * sum(a));
@@ -57,8 +60,9 @@ struct PackedMatrix {
   int64_t row_groups = 0;   // ceil(rows / 16); rows past `rows` are zero
   int64_t blocks = 0;       // blocks (or super-blocks) per row
   size_t body_bytes = 0;    // bytes of one block's body in a 16-row group
-  size_t tail_bytes = 0;    // bytes of one block's scales (after all bodies)
-  size_t group_bytes = 0;   // blocks * (body + tail), rounded up to 64
+  size_t tail_bytes = 0;    // bytes of one block's scales (32 or 64)
+  int64_t chunk_blocks = 0; // blocks the kernels keep in L1 at once (a multiple of the unit)
+  size_t group_bytes = 0;   // units of scales + all bodies
   size_t bytes = 0;         // row_groups * group_bytes
   std::unique_ptr<uint8_t, void (*)(void*)> data{nullptr, nullptr};  // 64-byte aligned
 
@@ -70,6 +74,8 @@ bool packable(DType type);
 // Bytes of one 16-row block's body / tail for `type` (0 when not packable).
 size_t packed_body_bytes(DType type);
 size_t packed_tail_bytes(DType type);
+// Blocks per kernel chunk (about 8 KiB of weights) of `type`.
+int64_t packed_chunk_blocks(DType type);
 
 // The packed copy of `w` (packable(w.type) must hold), made on up to
 // `threads` threads of the pool.
