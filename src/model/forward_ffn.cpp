@@ -5,6 +5,7 @@
 #include <numeric>
 #include <vector>
 
+#include "kernels/activation.h"
 #include "kernels/ops.h"
 
 namespace nomoat {
@@ -23,7 +24,8 @@ void gated_ffn(FfnActivation act, const MatrixView& gate, const MatrixView& up, 
   u.resize(g.size());
   kernels::matmul(gate, x, n, g.data(), threads);
   kernels::matmul(up, x, n, u.data(), threads);
-  for (size_t i = 0; i < g.size(); ++i) g[i] = activate(act, g[i]) * u[i];
+  kernels::glu(act == FfnActivation::kGeluGlu ? kernels::GluActivation::kGeluTanh : kernels::GluActivation::kSilu, g.data(),
+               u.data(), static_cast<int64_t>(g.size()), threads);
   kernels::matmul(down, g.data(), n, out, threads);
 }
 
