@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/error.h"
 #include "base/threads.h"
@@ -135,10 +136,34 @@ void add_bench(CLI::App& app, Action& action) {
         std::printf("\n");
         std::fflush(stdout);
       }
-      run_bench(*model, o->bench, [&](const BenchResult& r) {
+      // With --roofline, read bandwidth is measured again right before every
+      // repetition (it drifts between regimes on shared machines), and each
+      // repetition's weight read rate is divided by its own measurement.
+      std::vector<double> rep_bandwidth;
+      BenchOptions bench = o->bench;
+      if (roof) {
+        const uint64_t probe_bytes = std::min<uint64_t>(static_cast<uint64_t>(o->bw_mib) << 20, uint64_t{256} << 20);
+        bench.before_rep = [&rep_bandwidth, probe_bytes, threads] {
+          rep_bandwidth.push_back(measure_read_bandwidth(probe_bytes, threads, 1).best);
+        };
+      }
+      run_bench(*model, bench, [&](const BenchResult& r) {
         const double rate = weight_read_rate(r, weight_bytes);
         const double ops = compute_rate(r, token_ops);
-        const double bw = roof ? roof->bandwidth.best : 0;
+        double bw = roof ? roof->bandwidth.best : 0;
+        double bw_fraction = bw > 0 ? rate / bw : 0;
+        const std::vector<double> probes = rep_bandwidth;
+        if (roof && rep_bandwidth.size() == r.samples_ts.size() && !rep_bandwidth.empty()) {
+          std::vector<double> fractions, bws = rep_bandwidth;
+          for (size_t i = 0; i < rep_bandwidth.size(); ++i) {
+            fractions.push_back(r.samples_ts[i] * static_cast<double>(weight_bytes) / rep_bandwidth[i]);
+          }
+          std::sort(fractions.begin(), fractions.end());
+          std::sort(bws.begin(), bws.end());
+          bw_fraction = fractions[fractions.size() / 2];
+          bw = bws[bws.size() / 2];
+        }
+        rep_bandwidth.clear();
         const double peak_ops = peak ? peak->median : 0;
         if (o->json) {
           nlohmann::json j = {{"model", name},
@@ -160,8 +185,9 @@ void add_bench(CLI::App& app, Action& action) {
                               {"compute_ops_per_s", ops}};
           if (roof) {
             j["weight_read_bytes_per_s"] = rate;
-            j["read_bandwidth_bytes_per_s"] = bw;
-            j["bandwidth_fraction"] = rate / bw;
+            j["read_bandwidth_bytes_per_s"] = bw;  // median of the per-repetition probes
+            j["bandwidth_fraction"] = bw_fraction;  // median over repetitions of rate / adjacent probe
+            j["samples_read_bandwidth_bytes_per_s"] = probes;  // the probe before each repetition
             j["compute_peak"] = peak_name;
             j["compute_peak_ops_per_s"] = peak_ops;
             j["compute_fraction"] = ops / peak_ops;
@@ -174,7 +200,7 @@ void add_bench(CLI::App& app, Action& action) {
         std::printf("| %-*s | %10s | %10s | %7d | %10s | %21s |", name_w, name.c_str(), human_bytes(summary.tensor_bytes).c_str(),
                     human_count(summary.n_params).c_str(), r.threads, r.test.c_str(), ts.c_str());
         if (roof) {
-          std::printf(" %12s | %5s%% | %9s | %6s%% |", fixed(rate / 1e9, 2).c_str(), fixed(100.0 * rate / bw, 1).c_str(),
+          std::printf(" %12s | %5s%% | %9s | %6s%% |", fixed(rate / 1e9, 2).c_str(), fixed(100.0 * bw_fraction, 1).c_str(),
                       fixed(ops / 1e9, 1).c_str(), fixed(100.0 * ops / peak_ops, 1).c_str());
         }
         std::printf("\n");

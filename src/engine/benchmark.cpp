@@ -130,6 +130,7 @@ std::vector<BenchResult> run_bench(const Model& model, const BenchOptions& o,
     if (o.warmup) once();
     const double tokens = static_cast<double>(n_prompt + n_gen);
     for (int i = 0; i < o.reps; ++i) {
+      if (o.before_rep) o.before_rep();
       const double s = once();
       r.samples_s.push_back(s);
       r.samples_ts.push_back(tokens / std::max(s, 1e-12));

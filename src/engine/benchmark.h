@@ -22,6 +22,10 @@ struct BenchOptions {
   int reps = 5;            // measured repetitions, after one warm-up
   bool warmup = true;
   uint64_t seed = 1234;    // for the token ids fed in
+  // Called right before each measured repetition (not the warm-up), e.g. to
+  // measure memory bandwidth next to every repetition; its time is not
+  // counted.
+  std::function<void()> before_rep;
   void validate() const;   // throws Error naming the bad option
 };
 

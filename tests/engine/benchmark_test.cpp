@@ -55,10 +55,12 @@ TEST(Benchmark, RunsEachTestWithItsRepetitions) {
   o.n_batch = 4;
   o.threads = 1;
   o.reps = 2;
-  int callbacks = 0;
+  int callbacks = 0, before_rep = 0;
+  o.before_rep = [&] { ++before_rep; };  // measured repetitions only, not the warm-ups
   const auto rs = run_bench(*model, o, [&](const BenchResult&) { ++callbacks; });
   ASSERT_EQ(rs.size(), 2u);
   EXPECT_EQ(callbacks, 2);
+  EXPECT_EQ(before_rep, 4);
   EXPECT_EQ(rs[0].test, "pp10");
   EXPECT_EQ(rs[0].n_prompt, 10);
   EXPECT_EQ(rs[0].n_gen, 0);
