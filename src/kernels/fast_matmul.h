@@ -1,13 +1,18 @@
 // Fast CPU matmul kernels: design
 // ===============================
 //
+// These kernels work on the GGUF layout as mapped; on AVX-512 VNNI, the
+// Q8_0/Q4_0/Q4_K/Q6_K matrices of a loaded model are repacked and run by
+// packed_matmul.h instead (kernels::matmul picks).
 // One binary runs on any x86-64. The SIMD kernels live in their own
-// translation units, each compiled with its own ISA flags (set per file in
+// translation units, each compiled with its own ISA flags (by file name in
 // CMakeLists.txt): fast_matmul_avx2.cpp (-mavx2 -mfma -mf16c) and
-// fast_matmul_avx512.cpp (AVX-512 F/BW/VL/VNNI). Which one runs is decided
-// at run time:
+// fast_matmul_avx512.cpp (AVX-512 F/BW/VL/VNNI); on AArch64,
+// fast_matmul_neon.cpp (baseline NEON) and fast_matmul_neon_dot.cpp (SDOT,
+// used when HWCAP says so), both from fast_matmul_neon.inc (docs/kernels.md).
+// Which one runs is decided at run time:
 //   * detect_isa() asks CPUID (__builtin_cpu_supports) for the best path;
-//   * NOMOAT_ISA=scalar|avx2|avx512 in the environment overrides it (read
+//   * NOMOAT_ISA=scalar|avx2|avx512|neon in the environment overrides it (read
 //     once; a path the CPU lacks falls back to the best one it has, with a
 //     warning), so tests and benchmarks can force each path;
 //   * every entry point also takes an explicit Isa, which the kernel tests

@@ -110,20 +110,7 @@ void matmul_f32(const MatmulTask& task) { float_rows<float>(task); }
 }  // namespace
 
 const IsaKernels kAvx512Kernels = {
-    .quantize_activations = &quantize_q8_blocks,
-    .q8_0 = &matmul_q8_0,
-    .q4_0 = &matmul_q4_0,
-    .q4_1 = &matmul_q4_1,
-    .q5_0 = &matmul_q5_0,
-    .q5_1 = &matmul_q5_1,
-    .q2_k = &matmul_q2_k,
-    .q3_k = &matmul_q3_k,
-    .q4_k = &matmul_q4_k,
-    .q5_k = &matmul_q5_k,
-    .q6_k = &matmul_q6_k,
-    .f16 = &matmul_f16,
-    .bf16 = &matmul_bf16,
-    .f32 = &matmul_f32,
+#include "kernels/fast_matmul_table.inc"
 };
 
 }  // namespace nomoat::kernels

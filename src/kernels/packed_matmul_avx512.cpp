@@ -69,21 +69,35 @@ inline Place place(const uint8_t* chunk, int64_t j) {
   return Place{unit + 64 + (j % kUnit) * Body, unit + (j % kUnit) * Tail};
 }
 
+// Block sums start at the int32 zero-point correction (or 0); a second
+// chain for small tiles (kSplitChains).
+template <int N, int NP>
+inline void start_sums(const Panel<NP>& a, int64_t bias_index, __m512i* acc, __m512i* acc2) {
+  for (int t = 0; t < N; ++t) {
+    acc[t] = a.bias ? _mm512_set1_epi32(a.bias_of(bias_index, t)) : _mm512_setzero_si512();
+    acc2[t] = _mm512_setzero_si512();
+  }
+}
+
+// f[t] += (16 row scales x token t's scale) * block sum.
+template <int N, int NP>
+inline void add_block(const __m512i* acc, const __m512i* acc2, __m512 row_scales, const Panel<NP>& a, int64_t b, __m512* f) {
+  for (int t = 0; t < N; ++t) {
+    const __m512i sum = kSplitChains<N> ? _mm512_add_epi32(acc[t], acc2[t]) : acc[t];
+    f[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(row_scales, _mm512_set1_ps(a.scale(b, t))), f[t]);
+  }
+}
+
 // ---- Q8_0x16: 8 quads of bytes q + 128 per block; bias = -128 sum(a) ----
 template <int N, int NP>
 inline void q8_0_group(const PackedTask& task, const uint8_t* grp, int64_t t0, int64_t b0, int64_t b1, __m512* f) {
   const Panel<NP> a(*task.acts, t0);
   for (int64_t b = b0; b < b1; ++b) {
     const Place at = place<8 * kQuad, 32>(grp, b - b0);
-    const uint8_t* blk = at.body;
-    const __m512 dw = load_scales16(at.tail);
     __m512i acc[N], acc2[N];
-    for (int t = 0; t < N; ++t) {
-      acc[t] = _mm512_set1_epi32(a.bias_of(b, t));
-      acc2[t] = _mm512_setzero_si512();
-    }
+    start_sums<N>(a, b, acc, acc2);
     for (int i = 0; i < 8; ++i) {
-      const __m512i w = load_quad(blk + kQuad * i);
+      const __m512i w = load_quad(at.body + kQuad * i);
       for (int t = 0; t < N; ++t) {
         const __m512i x = broadcast4(a.quad(b, i, t));
         if (kSplitChains<N> && (i & 1)) {
@@ -93,10 +107,7 @@ inline void q8_0_group(const PackedTask& task, const uint8_t* grp, int64_t t0, i
         }
       }
     }
-    for (int t = 0; t < N; ++t) {
-      const __m512i sum = kSplitChains<N> ? _mm512_add_epi32(acc[t], acc2[t]) : acc[t];
-      f[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(dw, _mm512_set1_ps(a.scale(b, t))), f[t]);
-    }
+    add_block<N>(acc, acc2, load_scales16(at.tail), a, b, f);
   }
 }
 
@@ -126,18 +137,10 @@ inline void q4_0_group(const PackedTask& task, const uint8_t* grp, int64_t t0, i
   const Panel<NP> a(*task.acts, t0);
   for (int64_t b = b0; b < b1; ++b) {
     const Place at = place<4 * kQuad, 32>(grp, b - b0);
-    const uint8_t* blk = at.body;
-    const __m512 dw = load_scales16(at.tail);
     __m512i acc[N], acc2[N];
-    for (int t = 0; t < N; ++t) {
-      acc[t] = _mm512_set1_epi32(a.bias_of(b, t));
-      acc2[t] = _mm512_setzero_si512();
-    }
-    nibble_block<N>(blk, a, b, acc, acc2);
-    for (int t = 0; t < N; ++t) {
-      const __m512i sum = kSplitChains<N> ? _mm512_add_epi32(acc[t], acc2[t]) : acc[t];
-      f[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(dw, _mm512_set1_ps(a.scale(b, t))), f[t]);
-    }
+    start_sums<N>(a, b, acc, acc2);
+    nibble_block<N>(at.body, a, b, acc, acc2);
+    add_block<N>(acc, acc2, load_scales16(at.tail), a, b, f);
   }
 }
 
@@ -176,12 +179,9 @@ inline void q4_k_group(const PackedTask& task, const uint8_t* grp, int64_t t0, i
       const int shift = 8 * (g % 4);
       const __m512 scale = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(sc_src, shift), byte_mask)));
       const __m512 min = _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(m_src, shift), byte_mask)));
-      __m512i acc[N], acc2[N];
-      for (int t = 0; t < N; ++t) {
-        acc[t] = _mm512_setzero_si512();
-        acc2[t] = _mm512_setzero_si512();
-      }
       const int64_t ab = sb * 8 + g;  // activation block
+      __m512i acc[N], acc2[N];
+      start_sums<N>(a, ab, acc, acc2);  // no bias: the min term is separate
       nibble_block<N>(quads + 4 * kQuad * g, a, ab, acc, acc2);
       for (int t = 0; t < N; ++t) {
         const __m512i sum = kSplitChains<N> ? _mm512_add_epi32(acc[t], acc2[t]) : acc[t];

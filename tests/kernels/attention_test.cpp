@@ -23,24 +23,12 @@
 
 #include "kernels/attention.h"
 #include "tensor/dtype.h"
+#include "test_rng.h"
 
 namespace nomoat::kernels {
 namespace {
 
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : state_(seed) {}
-  uint64_t next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-  float uniform(float lo, float hi) { return lo + (hi - lo) * static_cast<float>(next() >> 40) * (1.0f / 16777216.0f); }
-
- private:
-  uint64_t state_;
-};
+using testing_util::Rng;
 
 struct Case {
   DType type = DType::F16;

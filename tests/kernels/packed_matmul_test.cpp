@@ -22,24 +22,12 @@
 #include "tensor/dtype.h"
 #include "tensor/packed.h"
 #include "tensor/view.h"
+#include "test_rng.h"
 
 namespace nomoat::kernels {
 namespace {
 
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : state_(seed) {}
-  float uniform() {  // [-1, 1)
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    z ^= z >> 31;
-    return static_cast<float>(static_cast<double>(z >> 40) / static_cast<double>(1ull << 24)) * 2.0f - 1.0f;
-  }
-
- private:
-  uint64_t state_;
-};
+using testing_util::Rng;
 
 struct Matrix {
   std::vector<uint8_t> bytes;
