@@ -69,12 +69,12 @@ inline Place place(const uint8_t* chunk, int64_t j) {
   return Place{unit + 64 + (j % kUnit) * Body, unit + (j % kUnit) * Tail};
 }
 
-// Block sums start at the int32 zero-point correction (or 0); a second
+// Block sums start at the int32 zero-point correction; a second
 // chain for small tiles (kSplitChains).
 template <int N, int NP>
 inline void start_sums(const Panel<NP>& a, int64_t bias_index, __m512i* acc, __m512i* acc2) {
   for (int t = 0; t < N; ++t) {
-    acc[t] = a.bias ? _mm512_set1_epi32(a.bias_of(bias_index, t)) : _mm512_setzero_si512();
+    acc[t] = _mm512_set1_epi32(a.bias_of(bias_index, t));
     acc2[t] = _mm512_setzero_si512();
   }
 }
@@ -181,7 +181,10 @@ inline void q4_k_group(const PackedTask& task, const uint8_t* grp, int64_t t0, i
       const __m512 min = _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(m_src, shift), byte_mask)));
       const int64_t ab = sb * 8 + g;  // activation block
       __m512i acc[N], acc2[N];
-      start_sums<N>(a, ab, acc, acc2);  // no bias: the min term is separate
+      for (int t = 0; t < N; ++t) {  // no bias: the min term is separate
+        acc[t] = _mm512_setzero_si512();
+        acc2[t] = _mm512_setzero_si512();
+      }
       nibble_block<N>(quads + 4 * kQuad * g, a, ab, acc, acc2);
       for (int t = 0; t < N; ++t) {
         const __m512i sum = kSplitChains<N> ? _mm512_add_epi32(acc[t], acc2[t]) : acc[t];
