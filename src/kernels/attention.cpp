@@ -23,9 +23,8 @@ constexpr int64_t KB = kAttnKeyBlock;
 // Rows (query x head) per block: enough to reuse each loaded key/value row
 // many times, few enough that a block's scores and accumulators stay in L1.
 constexpr int64_t kRowsPerBlock = 32;
-// Below this many multiply-adds (scores plus values) threads cost more
-// than they save.
-constexpr int64_t kMinParallelWork = 1 << 16;
+// Threads only above kMinParallelWork (fast_matmul.h) multiply-adds,
+// scores plus values.
 
 int64_t pad16(int64_t n) { return (n + 15) / 16 * 16; }
 

@@ -23,15 +23,6 @@ namespace nomoat::kernels {
 
 namespace {
 
-// Weights one task reads, contiguous. Long runs let the hardware
-// prefetchers ramp up: on the dev VM (Zen 4, 2 threads) a Q8_0 matvec went
-// from 0.70 to 0.95 of the measured read bandwidth when tasks grew from
-// 32 KiB to 256 KiB (1 MiB was no better). Smaller matrices still get at
-// least 4 tasks per thread (below).
-constexpr size_t kTaskWeightBytes = 256 * 1024;
-// Below this many multiply-adds the pool's wake-up costs more than it saves.
-constexpr int64_t kMinParallelWork = 1 << 16;
-
 MatmulKernel kernel_for(Isa isa, DType type) {
   const IsaKernels* k = isa_kernels(isa);
   if (!k || !isa_supported(isa)) return nullptr;
@@ -157,6 +148,13 @@ bool neon_has_dotprod() {
 #endif
 }
 
+int64_t units_per_task(int64_t units, size_t unit_bytes, int n_threads) {
+  constexpr size_t kTaskWeightBytes = 256 * 1024;
+  int64_t n = std::max<int64_t>(1, static_cast<int64_t>(kTaskWeightBytes / std::max<size_t>(1, unit_bytes)));
+  if (n_threads > 1) n = std::min(n, std::max<int64_t>(1, units / (4 * n_threads)));
+  return n;
+}
+
 const IsaKernels* isa_kernels(Isa isa) {
   switch (isa) {
     case Isa::Avx2: return &kAvx2Kernels;
@@ -249,10 +247,7 @@ void matmul_fast(Isa isa, const MatrixView& w, const float* x, int64_t n_vectors
     kernel(base);
     return;
   }
-  // Contiguous row chunks of about kTaskWeightBytes, but at least 4 per
-  // thread so dynamic claiming can even out a slow or preempted thread.
-  int64_t rows_per_task = std::max<int64_t>(1, static_cast<int64_t>(kTaskWeightBytes / std::max<size_t>(1, w.row_bytes)));
-  rows_per_task = std::min(rows_per_task, std::max<int64_t>(1, w.rows / (4 * n_threads)));
+  const int64_t rows_per_task = units_per_task(w.rows, w.row_bytes, n_threads);
   const int64_t n_tasks = (w.rows + rows_per_task - 1) / rows_per_task;
   pool.run(
       n_tasks,

@@ -26,7 +26,8 @@
 // (kAvx2Kernels / kAvx512Kernels) and no weak ones. The Q8_0/Q4_0/K-quant
 // row loops are shared as fast_matmul_quant.inc (Q8_0, Q4_0, Q4_K, Q5_K,
 // Q6_K), fast_matmul_legacy.inc (Q4_1, Q5_0, Q5_1) and
-// fast_matmul_kquant.inc (Q2_K, Q3_K), included by both.
+// fast_matmul_kquant.inc (Q2_K, Q3_K), included by both; every ISA's
+// row-and-tile loop is fast_matmul_rows.inc.
 //
 // What is fast (weights x activations, y = W x for 1..n vectors):
 //   * Q8_0, Q4_0: activations are quantized once per matmul to Q8_0-style
@@ -156,6 +157,17 @@ extern const IsaKernels kNeonDotKernels;  // fast_matmul_neon_dot.cpp (+dotprod;
 // Whether Isa::Neon runs kNeonDotKernels (the CPU has the dot-product
 // extension: getauxval(AT_HWCAP) & HWCAP_ASIMDDP) rather than kNeonKernels.
 bool neon_has_dotprod();
+
+// How the dispatchers split a matmul over the thread pool (shared by this
+// file's kernels and packed_matmul.h's):
+// below this many multiply-adds the pool's wake-up costs more than it saves;
+inline constexpr int64_t kMinParallelWork = 1 << 16;
+// units (rows, 16-row groups) per task: about 256 KiB of contiguous weights
+// (long runs let the hardware prefetchers ramp up: a Q8_0 matvec went from
+// 0.70 to 0.95 of the read bandwidth when tasks grew from 32 KiB to 256 KiB;
+// 1 MiB was no better), but with n_threads > 1 at least 4 tasks per thread
+// so dynamic claiming evens out a slow or preempted thread.
+int64_t units_per_task(int64_t units, size_t unit_bytes, int n_threads);
 
 // The table of `isa` (null for Scalar).
 const IsaKernels* isa_kernels(Isa isa);

@@ -35,6 +35,7 @@ inline __m256i fifth_bits(uint32_t bits) {
   return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit), _mm256_set1_epi8(0x10));
 }
 
+#include "kernels/fast_matmul_rows.inc"
 #include "kernels/fast_matmul_quant.inc"
 #include "kernels/fast_matmul_legacy.inc"
 #include "kernels/fast_matmul_kquant.inc"
@@ -99,22 +100,16 @@ inline void float_row_tile(const MatmulTask& task, int64_t r, int64_t t0) {
 }
 
 template <class Weight>
-void float_rows(const MatmulTask& task) {
-  for (int64_t r = task.row_begin; r < task.row_end; ++r) {
-    int64_t t0 = 0;
-    for (; t0 + 4 <= task.n_vectors; t0 += 4) float_row_tile<Weight, 4>(task, r, t0);
-    switch (task.n_vectors - t0) {
-      case 3: float_row_tile<Weight, 3>(task, r, t0); break;
-      case 2: float_row_tile<Weight, 2>(task, r, t0); break;
-      case 1: float_row_tile<Weight, 1>(task, r, t0); break;
-      default: break;
-    }
-  }
-}
+struct FloatTile {
+  template <int NT>
+  struct Tile {
+    static void run(const MatmulTask& task, int64_t r, int64_t t0) { float_row_tile<Weight, NT>(task, r, t0); }
+  };
+};
 
-void matmul_f16(const MatmulTask& task) { float_rows<uint16_t>(task); }
-void matmul_bf16(const MatmulTask& task) { float_rows<Bf16>(task); }
-void matmul_f32(const MatmulTask& task) { float_rows<float>(task); }
+void matmul_f16(const MatmulTask& task) { rows_in_tiles<FloatTile<uint16_t>::template Tile>(task); }
+void matmul_bf16(const MatmulTask& task) { rows_in_tiles<FloatTile<Bf16>::template Tile>(task); }
+void matmul_f32(const MatmulTask& task) { rows_in_tiles<FloatTile<float>::template Tile>(task); }
 
 }  // namespace
 

@@ -19,10 +19,6 @@ namespace {
 // int8 activations of one token block stay in L2 (1 MiB per core on the dev
 // VM) while each 16-row group runs over them.
 constexpr size_t kColumnBlockBytes = 256 * 1024;
-// Decode: weights per task, as in fast_matmul.cpp (long runs for the
-// hardware prefetchers).
-constexpr size_t kTaskWeightBytes = 256 * 1024;
-constexpr int64_t kMinParallelWork = 1 << 16;
 
 PackedKernel packed_kernel(Isa isa, DType type) {
   if (!isa_uses_packed_weights(isa)) return nullptr;
@@ -166,10 +162,8 @@ void matmul_packed(Isa isa, const MatrixView& w, const float* x, int64_t n_vecto
   int64_t tokens_per_block = std::max<int64_t>(tile, static_cast<int64_t>(kColumnBlockBytes) / w.cols);
   tokens_per_block = std::min(kMaxPackedTokens, std::max<int64_t>(tile, tokens_per_block / tile * tile));
   const int64_t n_token_blocks = (n_vectors + tokens_per_block - 1) / tokens_per_block;
-  // Row groups per task: about kTaskWeightBytes of weights, but at least 4
-  // tasks per thread per token block so dynamic claiming evens out threads.
-  int64_t groups_per_task = std::max<int64_t>(1, static_cast<int64_t>(kTaskWeightBytes / std::max<size_t>(1, p.group_bytes)));
-  if (parallel) groups_per_task = std::min(groups_per_task, std::max<int64_t>(1, p.row_groups / (4 * n_threads)));
+  // Row groups per task, per token block (fast_matmul.h).
+  const int64_t groups_per_task = units_per_task(p.row_groups, p.group_bytes, n_threads);
   const int64_t tasks_per_block = (p.row_groups + groups_per_task - 1) / groups_per_task;
   const auto run_one = [&](int64_t task) {
     PackedTask t = base;

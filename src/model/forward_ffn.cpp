@@ -11,7 +11,9 @@
 namespace nomoat {
 namespace {
 
-float activate(FfnActivation a, float x) { return a == FfnActivation::kGeluGlu ? kernels::gelu_tanh(x) : kernels::silu(x); }
+kernels::GluActivation glu_activation(FfnActivation a) {
+  return a == FfnActivation::kGeluGlu ? kernels::GluActivation::kGeluTanh : kernels::GluActivation::kSilu;
+}
 
 // out = down(act(gate(x)) * up(x)) for n rows of x, the GLU of every family here.
 void gated_ffn(FfnActivation act, const MatrixView& gate, const MatrixView& up, const MatrixView& down, const float* x, int64_t n,
@@ -24,8 +26,7 @@ void gated_ffn(FfnActivation act, const MatrixView& gate, const MatrixView& up, 
   u.resize(g.size());
   kernels::matmul(gate, x, n, g.data(), threads);
   kernels::matmul(up, x, n, u.data(), threads);
-  kernels::glu(act == FfnActivation::kGeluGlu ? kernels::GluActivation::kGeluTanh : kernels::GluActivation::kSilu, g.data(),
-               u.data(), static_cast<int64_t>(g.size()), threads);
+  kernels::glu(glu_activation(act), g.data(), u.data(), static_cast<int64_t>(g.size()), threads);
   kernels::matmul(down, g.data(), n, out, threads);
 }
 
@@ -39,7 +40,9 @@ void fused_gate_up_ffn(const ModelSpec& s, const LayerWeights& L, const float* x
   kernels::matmul(L.w_up, x, n, both.data(), threads);
   for (int64_t t = 0; t < n; ++t) {
     const float* row = &both[static_cast<size_t>(t * 2 * F)];
-    for (int64_t i = 0; i < F; ++i) g[static_cast<size_t>(t * F + i)] = activate(s.activation, row[i]) * row[F + i];
+    float* gt = &g[static_cast<size_t>(t * F)];
+    std::copy(row, row + F, gt);
+    kernels::glu(glu_activation(s.activation), gt, row + F, F);
   }
   kernels::matmul(L.w_down, g.data(), n, out, threads);
 }
