@@ -24,13 +24,14 @@ struct GenerateOptions {
   std::vector<std::string> stop;  // generation ends before any of these strings
 };
 
-enum class StopReason { kLength, kEndOfGeneration, kStopString, kContextFull };
+enum class StopReason { kLength, kEndOfGeneration, kStopString, kContextFull, kCancelled };
 
 struct GenerateResult {
   std::vector<TokenId> tokens;  // generated tokens (prompt excluded)
   std::string text;             // their text, a stop string removed
   StopReason reason = StopReason::kLength;
   int64_t n_prompt = 0;
+  int64_t n_prompt_reused = 0;  // prompt tokens whose cache entries were already there (Session)
   double prompt_seconds = 0, generate_seconds = 0;
   uint64_t kv_bytes = 0;
 };
@@ -41,5 +42,9 @@ GenerateResult generate(const Model& model, const Tokenizer& tokenizer, const st
                         const GenerateOptions& options, const std::function<void(const std::string&)>& on_text = nullptr);
 
 const char* stop_reason_name(StopReason r);
+
+// The context size generate() uses for `options` after checking it against
+// the model (0: the training context); throws Error naming the limit.
+int64_t checked_context_size(const Model& model, const GenerateOptions& options);
 
 }  // namespace nomoat
