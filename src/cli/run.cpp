@@ -1,6 +1,4 @@
 // `nomoat run` (generate from a prompt) and `nomoat perplexity`.
-#include <sys/resource.h>
-
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -11,6 +9,7 @@
 #include "base/error.h"
 #include "base/threads.h"
 #include "cli/commands.h"
+#include "cli/model_options.h"
 #include "engine/generate.h"
 #include "engine/perplexity.h"
 #include "formats/gguf_summary.h"
@@ -18,72 +17,19 @@
 #include "tokenizer/tokenizer.h"
 
 namespace nomoat::cli {
-namespace {
-
-double peak_rss_bytes() {
-  struct rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_maxrss) * 1024.0;
-}
-
-DType kv_type_from(const std::string& name) {
-  const auto t = dtype_from_name(name);
-  if (!t || (*t != DType::F16 && *t != DType::F32 && *t != DType::Q8_0)) fail("--cache-type '", name, "' must be f16, f32 or q8_0");
-  return *t;
-}
-
-struct Loaded {
-  std::unique_ptr<Model> model;
-  std::unique_ptr<Tokenizer> tokenizer;
-  double seconds;
-};
-
-Loaded load(const std::string& path, bool no_repack, int threads) {
-  const auto t0 = std::chrono::steady_clock::now();
-  Loaded l;
-  LoadOptions options;
-  options.repack = !no_repack;
-  options.threads = threads;
-  l.model = Model::load(path, options);
-  l.tokenizer = std::make_unique<Tokenizer>(load_vocab_gguf(l.model->file()));
-  if (static_cast<int64_t>(l.tokenizer->vocab().size()) > l.model->spec().n_vocab) {
-    fail(path, ": the tokenizer has ", l.tokenizer->vocab().size(), " tokens but the model only ", l.model->spec().n_vocab);
-  }
-  l.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return l;
-}
-
-}  // namespace
 
 void add_run(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("run", "Generate text from a prompt with a GGUF model");
   struct Options {
-    std::string model, prompt, prompt_file, cache_type = "f16";
-    GenerateOptions gen;
+    std::string model, prompt, prompt_file;
+    GenerationFlags flags;
     bool echo = false, verbose = false, no_bos = false, no_repack = false;
   };
   auto o = std::make_shared<Options>();
-  o->gen.threads = default_thread_count();
   cmd->add_option("model", o->model, "GGUF model file")->required();
   cmd->add_option("-p,--prompt", o->prompt, "Prompt text");
   cmd->add_option("-f,--file", o->prompt_file, "Read the prompt from FILE");
-  cmd->add_option("-n,--n-predict", o->gen.n_predict, "Tokens to generate (-1: until end of text)")->default_val(128);
-  cmd->add_option("-c,--ctx-size", o->gen.n_ctx, "Context size (0: the model's)")->default_val(0);
-  cmd->add_option("-b,--batch-size", o->gen.n_batch, "Prompt tokens per forward pass")->default_val(512);
-  cmd->add_option("-t,--threads", o->gen.threads, "Threads");
-  cmd->add_option("--temp", o->gen.sampling.temperature, "Temperature (0: greedy)")->default_val(0.8);
-  cmd->add_option("--top-k", o->gen.sampling.top_k, "Top-k (0: off)")->default_val(40);
-  cmd->add_option("--top-p", o->gen.sampling.top_p, "Top-p (1: off)")->default_val(0.95);
-  cmd->add_option("--min-p", o->gen.sampling.min_p, "Min-p (0: off)")->default_val(0.05);
-  cmd->add_option("--typical", o->gen.sampling.typical_p, "Typical-p (1: off)")->default_val(1.0);
-  cmd->add_option("--repeat-penalty", o->gen.sampling.repeat_penalty, "Repetition penalty (1: off)")->default_val(1.0);
-  cmd->add_option("--repeat-last-n", o->gen.sampling.repeat_last_n, "Tokens the penalties look back over")->default_val(64);
-  cmd->add_option("--presence-penalty", o->gen.sampling.presence_penalty, "Presence penalty")->default_val(0.0);
-  cmd->add_option("--frequency-penalty", o->gen.sampling.frequency_penalty, "Frequency penalty")->default_val(0.0);
-  cmd->add_option("-s,--seed", o->gen.sampling.seed, "Random seed")->default_val(0);
-  cmd->add_option("--stop", o->gen.stop, "Stop before this string (repeatable)");
-  cmd->add_option("--cache-type", o->cache_type, "KV cache type: f16, f32, q8_0")->default_val("f16");
-  cmd->add_flag("--allow-long-context", o->gen.allow_long_context, "Allow -c beyond the model's trained context (with a warning)");
+  add_generation_options(cmd, o->flags, 128);
   cmd->add_flag("--echo", o->echo, "Print the prompt before the continuation");
   cmd->add_flag("--no-bos", o->no_bos, "Do not add BOS to the prompt");
   cmd->add_flag("-v,--verbose", o->verbose, "Print memory use with the timings");
@@ -97,13 +43,12 @@ void add_run(CLI::App& app, Action& action) {
         if (!in) fail(o->prompt_file, ": cannot open");
         prompt.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
       }
-      o->gen.kv_type = kv_type_from(o->cache_type);
-      o->gen.sampling.validate();
-      if (o->gen.threads <= 0) fail("--threads must be positive");
-      const Loaded l = load(o->model, o->no_repack, o->gen.threads);
-      if (o->gen.n_ctx > l.model->spec().n_ctx_train && o->gen.allow_long_context) {
+      finish_generation_options(o->flags);
+      const GenerateOptions& gen = o->flags.gen;
+      const LoadedModel l = load_model(o->model, o->no_repack, gen.threads);
+      if (gen.n_ctx > l.model->spec().n_ctx_train && gen.allow_long_context) {
         std::fprintf(stderr, "run: warning: context %lld is longer than the %lld tokens the model was trained on\n",
-                     static_cast<long long>(o->gen.n_ctx), static_cast<long long>(l.model->spec().n_ctx_train));
+                     static_cast<long long>(gen.n_ctx), static_cast<long long>(l.model->spec().n_ctx_train));
       }
       EncodeOptions enc;
       enc.add_special = !o->no_bos;
@@ -113,7 +58,7 @@ void add_run(CLI::App& app, Action& action) {
         std::fwrite(prompt.data(), 1, prompt.size(), stdout);
         std::fflush(stdout);
       }
-      const GenerateResult r = generate(*l.model, *l.tokenizer, ids, o->gen, [](const std::string& text) {
+      const GenerateResult r = generate(*l.model, *l.tokenizer, ids, gen, [](const std::string& text) {
         std::fwrite(text.data(), 1, text.size(), stdout);
         std::fflush(stdout);
       });
@@ -124,7 +69,7 @@ void add_run(CLI::App& app, Action& action) {
       if (o->verbose) {
         std::fprintf(stderr, "memory: model file %s (mapped), repacked weights %s, KV cache %s (%s), peak RSS %s\n",
                      human_bytes(l.model->file().file_size()).c_str(), human_bytes(l.model->packed_bytes()).c_str(),
-                     human_bytes(r.kv_bytes).c_str(), o->cache_type.c_str(),
+                     human_bytes(r.kv_bytes).c_str(), o->flags.cache_type.c_str(),
                      human_bytes(static_cast<uint64_t>(peak_rss_bytes())).c_str());
       }
       return 0;
@@ -152,7 +97,7 @@ void add_perplexity(CLI::App& app, Action& action) {
       std::ifstream in(o->file, std::ios::binary);
       if (!in) fail(o->file, ": cannot open");
       const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-      const Loaded l = load(o->model, o->no_repack, o->threads);
+      const LoadedModel l = load_model(o->model, o->no_repack, o->threads);
       if (o->n_ctx > l.model->spec().n_ctx_train) {
         std::fprintf(stderr, "perplexity: note: -c %lld is beyond the model's training context of %lld\n",
                      static_cast<long long>(o->n_ctx), static_cast<long long>(l.model->spec().n_ctx_train));
