@@ -175,5 +175,34 @@ TEST(CliConvert, DamagedSafetensorsAreRefused) {
   }
 }
 
+// `nomoat run` and `nomoat info` take the folder itself: converted once into
+// the cache (XDG_CACHE_HOME), then reused; the text is what the explicitly
+// converted file gives.
+TEST(CliConvert, RunAndInfoTakeTheFolder) {
+  REQUIRE_NUMPY();
+  const fs::path dir = hf_folder("convert_run", R"({"arch": "gemma2", "dtype": "bf16", "config": {"sliding_window": 8}})");
+  const fs::path cache = dir.parent_path() / "cache";
+  const std::string env = "XDG_CACHE_HOME=" + shell_quote(cache.string()) + " ";
+  const std::string run = " run " + shell_quote(dir.string()) + " -p 'Once upon a time' -n 12 --temp 0";
+  std::string first, again, text, out;
+  ASSERT_EQ(run_command(env + nomoat_binary() + run, &first), 0) << first;
+  EXPECT_NE(first.find("nomoat: converting Hugging Face folder " + dir.string() + " once to " + cache.string()), std::string::npos) << first;
+  ASSERT_EQ(run_command(env + nomoat_binary() + run, &again), 0) << again;
+  EXPECT_EQ(again.find("converting"), std::string::npos) << again;
+  ASSERT_EQ(run_command(env + nomoat_binary() + run + " 2>/dev/null", &text, false), 0);
+  const fs::path gguf = dir.parent_path() / "explicit.gguf";
+  ASSERT_EQ(convert(dir, gguf, "-q", &out), 0) << out;
+  ASSERT_EQ(run_command(nomoat_binary() + " run " + gguf.string() + " -p 'Once upon a time' -n 12 --temp 0 2>/dev/null", &out, false), 0);
+  EXPECT_EQ(text, out);
+  EXPECT_GT(text.size(), 1u);
+  ASSERT_EQ(run_command(env + nomoat_binary() + " info " + shell_quote(dir.string()), &out), 0) << out;
+  EXPECT_NE(out.find("(Hugging Face folder)"), std::string::npos) << out;
+  EXPECT_NE(out.find("architecture:    gemma2"), std::string::npos) << out;
+  EXPECT_EQ(out.find("converting"), std::string::npos) << out;
+  // No cache folder to be found: one line saying what to set.
+  EXPECT_EQ(run_command("env -u XDG_CACHE_HOME -u HOME " + nomoat_binary() + run, &out), 1);
+  EXPECT_NE(out.find("set XDG_CACHE_HOME or HOME"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace nomoat
