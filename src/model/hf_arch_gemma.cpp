@@ -100,7 +100,7 @@ void configure_gemma3(const HfConfig& c, HfPlan& p) {
   if (c.has("final_logit_softcapping")) {
     p.set("final_logit_softcapping", GgufValue::f32(static_cast<float>(c.get_float("final_logit_softcapping"))));
   }
-  p.set("attention.sliding_window", GgufValue::u32(static_cast<uint32_t>(c.get_int("sliding_window"))));
+  p.set("attention.sliding_window", GgufValue::u32(static_cast<uint32_t>(c.get_int_or("sliding_window", 4096))));
   // Local layers: their own base and no scaling (rope_local_base_freq in
   // transformers 4, rope_parameters.sliding_attention in 5).
   double local_base = c.get_float_or("rope_local_base_freq", 10000.0);
