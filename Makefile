@@ -37,13 +37,20 @@ bench: setup
 	@$(MAKE) --no-print-directory build
 	$(BUILD)/bench/nomoat_bench
 
-# libFuzzer target for the GGUF reader (clang), run for a minute on a seed corpus.
+# libFuzzer targets for the file readers (clang), each run for a minute
+# (FUZZ_SECONDS) on its seed corpus; FUZZ_TARGETS picks some of them.
+FUZZ_TARGETS ?= gguf safetensors
 fuzz: setup
 	@test -f build-fuzz/CMakeCache.txt || CC=clang CXX=clang++ cmake -S . -B build-fuzz $(GENERATOR) \
 	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNOMOAT_FUZZ=ON -DNOMOAT_TESTS=OFF
-	cmake --build build-fuzz -j $(JOBS) --target fuzz_gguf make_seed
-	mkdir -p build-fuzz/corpus && build-fuzz/tests/fuzz/make_seed build-fuzz/corpus
-	build-fuzz/tests/fuzz/fuzz_gguf -max_total_time=$${FUZZ_SECONDS:-60} -max_len=65536 -rss_limit_mb=2048 build-fuzz/corpus
+	cmake --build build-fuzz -j $(JOBS) --target make_seed $(addprefix fuzz_,$(FUZZ_TARGETS))
+	@for t in $(FUZZ_TARGETS); do \
+	  corpus=build-fuzz/corpus-$$t; dict=tests/fuzz/$$t.dict; \
+	  mkdir -p $$corpus && build-fuzz/tests/fuzz/make_seed $$t $$corpus || exit 1; \
+	  echo "fuzz: $$t for $${FUZZ_SECONDS:-60} s"; \
+	  build-fuzz/tests/fuzz/fuzz_$$t -max_total_time=$${FUZZ_SECONDS:-60} -max_len=65536 -rss_limit_mb=2048 \
+	    $$(test -f $$dict && echo -dict=$$dict) $$corpus || exit 1; \
+	done
 
 # The whole test suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 test-asan: setup

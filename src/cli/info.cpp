@@ -6,6 +6,8 @@
 #include "cli/commands.h"
 #include "formats/gguf.h"
 #include "formats/gguf_summary.h"
+#include "model/hf_cache.h"
+#include "model/hf_convert.h"
 
 namespace nomoat::cli {
 namespace {
@@ -127,19 +129,25 @@ void print_text(const GgufFile& f, const GgufSummary& s) {
 }  // namespace
 
 void add_info(CLI::App& app, Action& action) {
-  auto* cmd = app.add_subcommand("info", "Describe a GGUF model file: architecture, size, types, tokenizer");
+  auto* cmd = app.add_subcommand("info", "Describe a GGUF model file (or Hugging Face folder): architecture, size, types, tokenizer");
   struct Options {
     std::string path;
     bool json = false;
     bool full = false;
   };
   auto opts = std::make_shared<Options>();
-  cmd->add_option("file", opts->path, "GGUF file")->required();
+  cmd->add_option("file", opts->path, "GGUF file or Hugging Face model folder")->required();
   cmd->add_flag("--json", opts->json, "Print a JSON object with the facts, all metadata and the tensor table");
   cmd->add_flag("--full", opts->full, "With --json: print arrays in full (default: first 16 items)");
   cmd->callback([opts, &action] {
     action = [opts] {
-      const GgufFile f = GgufFile::open(opts->path);
+      // A Hugging Face folder: its cached conversion (model/hf_cache.h).
+      std::string path = opts->path;
+      if (is_hf_folder(path)) {
+        path = hf_folder_gguf(path, [](const std::string& line) { std::fprintf(stderr, "nomoat: %s\n", line.c_str()); });
+        if (!opts->json) std::printf("source:          %s (Hugging Face folder)\n", opts->path.c_str());
+      }
+      const GgufFile f = GgufFile::open(path);
       const GgufSummary s = summarize(f);
       if (opts->json) {
         std::printf("%s\n",

@@ -1,9 +1,14 @@
 #include "model/model.h"
 
+#include <cstdio>
+#include <filesystem>
+
 #include "base/error.h"
 #include "base/thread_pool.h"
 #include "kernels/fast_matmul.h"
 #include "kernels/packed_matmul.h"
+#include "model/hf_cache.h"
+#include "model/hf_convert.h"
 #include "tensor/packed.h"
 
 namespace nomoat {
@@ -112,7 +117,14 @@ void Model::repack(int threads) {
 }
 
 std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& options) {
-  std::unique_ptr<Model> m(new Model(GgufFile::open(path)));
+  std::string file = path;
+  if (std::filesystem::is_directory(path)) {
+    if (!is_hf_folder(path)) fail(path, ": a folder without config.json (not a Hugging Face model folder)");
+    file = hf_folder_gguf(path, options.note ? options.note : [](const std::string& line) {
+      std::fprintf(stderr, "nomoat: %s\n", line.c_str());
+    });
+  }
+  std::unique_ptr<Model> m(new Model(GgufFile::open(file)));
   const std::string arch = m->file_.architecture();
   if (arch.empty()) fail(path, ": no 'general.architecture' key: not a model file (a vocabulary only?)");
   const Architecture* a = find_architecture(arch);

@@ -1,6 +1,7 @@
 // A loaded model: its spec and views of its weights inside the mapped GGUF.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -48,12 +49,16 @@ struct LoadOptions {
   // pages are then dropped, so memory stays about one model's size.
   bool repack = true;
   int threads = 0;  // for repacking; 0: all of the pool
+  // A Hugging Face folder is converted once to a cached GGUF (model/hf_cache.h);
+  // this gets its progress lines (null: they go to stderr).
+  std::function<void(const std::string&)> note;
 };
 
 class Model {
  public:
   // Maps `path` and binds every tensor the architecture needs. Throws Error
-  // naming the file and the missing or misshapen tensor.
+  // naming the file and the missing or misshapen tensor. `path` may be a
+  // Hugging Face folder: its cached conversion is loaded (see LoadOptions::note).
   static std::unique_ptr<Model> load(const std::string& path, const LoadOptions& options = {});
   ~Model();
 
