@@ -19,14 +19,14 @@
 namespace nomoat::cli {
 
 void add_run(CLI::App& app, Action& action) {
-  auto* cmd = app.add_subcommand("run", "Generate text from a prompt with a GGUF model");
+  auto* cmd = app.add_subcommand("run", "Generate text from a prompt with a model (GGUF file or Hugging Face folder)");
   struct Options {
     std::string model, prompt, prompt_file;
     GenerationFlags flags;
     bool echo = false, verbose = false, no_bos = false, no_repack = false;
   };
   auto o = std::make_shared<Options>();
-  cmd->add_option("model", o->model, "GGUF model file")->required();
+  cmd->add_option("model", o->model, "GGUF model file or Hugging Face folder")->required();
   cmd->add_option("-p,--prompt", o->prompt, "Prompt text");
   cmd->add_option("-f,--file", o->prompt_file, "Read the prompt from FILE");
   add_generation_options(cmd, o->flags, 128);
@@ -86,7 +86,7 @@ void add_perplexity(CLI::App& app, Action& action) {
     bool no_repack = false;
   };
   auto o = std::make_shared<Options>();
-  cmd->add_option("model", o->model, "GGUF model file")->required();
+  cmd->add_option("model", o->model, "GGUF model file or Hugging Face folder")->required();
   cmd->add_option("-f,--file", o->file, "Text file")->required();
   cmd->add_option("-c,--ctx-size", o->n_ctx, "Chunk size in tokens")->default_val(512);
   cmd->add_option("-b,--batch-size", o->n_batch, "Tokens per forward pass")->default_val(512);
