@@ -16,6 +16,7 @@ int run_main(int argc, char** argv) {
   add_bench(app, action);
   add_info(app, action);
   add_gen_model(app, action);
+  add_quantize(app, action);
   add_tokenize(app, action);
   add_detokenize(app, action);
   try {
