@@ -21,22 +21,33 @@ void log_softmax(const float* logits, int64_t n, std::vector<double>& out) {
 
 }  // namespace
 
-LogitComparison compare_logits(const Model& base, const Model& other, const std::vector<TokenId>& tokens, TokenId bos, int64_t n_ctx,
-                               int64_t n_batch, int threads) {
-  const int64_t n_vocab = base.spec().n_vocab;
-  if (other.spec().n_vocab != n_vocab) fail("cannot compare models with ", n_vocab, " and ", other.spec().n_vocab, " vocabulary entries");
+BaseLogits base_logits(const Model& base, const std::vector<TokenId>& tokens, TokenId bos, int64_t n_ctx, int64_t n_batch, int threads) {
   if (n_ctx < 8) fail("comparing logits needs a context of at least 8 tokens");
+  const int64_t n_chunks = static_cast<int64_t>(tokens.size()) / n_ctx;
+  if (n_chunks == 0) fail("the text has ", tokens.size(), " tokens; comparing logits needs at least one chunk of ", n_ctx);
+  BaseLogits b;
+  b.tokens = tokens;
+  b.bos = bos;
+  b.n_ctx = n_ctx;
+  b.n_vocab = base.spec().n_vocab;
+  KvCache cache(base.spec(), n_ctx, 1);
+  for (int64_t c = 0; c < n_chunks; ++c) b.chunks.push_back(perplexity_chunk_logits(base, cache, tokens, bos, c, n_ctx, n_batch, threads));
+  return b;
+}
+
+LogitComparison compare_logits(const BaseLogits& base, const Model& other, int64_t n_batch, int threads) {
+  const int64_t n_vocab = base.n_vocab, n_ctx = base.n_ctx;
+  if (other.spec().n_vocab != n_vocab) fail("cannot compare models with ", n_vocab, " and ", other.spec().n_vocab, " vocabulary entries");
   LogitComparison r;
-  r.n_chunks = static_cast<int64_t>(tokens.size()) / n_ctx;
-  if (r.n_chunks == 0) fail("the text has ", tokens.size(), " tokens; comparing logits needs at least one chunk of ", n_ctx);
-  KvCache base_cache(base.spec(), n_ctx, 1), other_cache(other.spec(), n_ctx, 1);
+  r.n_chunks = static_cast<int64_t>(base.chunks.size());
+  KvCache cache(other.spec(), n_ctx, 1);
   const int64_t first = n_ctx / 2;
   double base_nll = 0.0, nll = 0.0, kld = 0.0;
   int64_t same_top = 0;
   std::vector<double> lp, lq;
   for (int64_t c = 0; c < r.n_chunks; ++c) {
-    const std::vector<float> a = perplexity_chunk_logits(base, base_cache, tokens, bos, c, n_ctx, n_batch, threads);
-    const std::vector<float> b = perplexity_chunk_logits(other, other_cache, tokens, bos, c, n_ctx, n_batch, threads);
+    const std::vector<float>& a = base.chunks[static_cast<size_t>(c)];
+    const std::vector<float> b = perplexity_chunk_logits(other, cache, base.tokens, base.bos, c, n_ctx, n_batch, threads);
     for (int64_t j = first; j < n_ctx - 1; ++j) {
       const size_t at = static_cast<size_t>((j - first) * n_vocab);
       log_softmax(&a[at], n_vocab, lp);
@@ -46,7 +57,7 @@ LogitComparison compare_logits(const Model& base, const Model& other, const std:
       d = std::max(0.0, d);  // rounding can make a zero divergence slightly negative
       kld += d;
       r.max_kld = std::max(r.max_kld, d);
-      const size_t target = static_cast<size_t>(tokens[static_cast<size_t>(c * n_ctx + j + 1)]);
+      const size_t target = static_cast<size_t>(base.tokens[static_cast<size_t>(c * n_ctx + j + 1)]);
       base_nll -= lp[target];
       nll -= lq[target];
       same_top += std::max_element(lp.begin(), lp.end()) - lp.begin() == std::max_element(lq.begin(), lq.end()) - lq.begin();
@@ -59,6 +70,11 @@ LogitComparison compare_logits(const Model& base, const Model& other, const std:
   r.mean_kld = kld / n;
   r.top1_agreement = static_cast<double>(same_top) / n;
   return r;
+}
+
+LogitComparison compare_logits(const Model& base, const Model& other, const std::vector<TokenId>& tokens, TokenId bos, int64_t n_ctx,
+                               int64_t n_batch, int threads) {
+  return compare_logits(base_logits(base, tokens, bos, n_ctx, n_batch, threads), other, n_batch, threads);
 }
 
 }  // namespace nomoat

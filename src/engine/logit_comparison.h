@@ -23,8 +23,24 @@ struct LogitComparison {
   double top1_agreement = 0; // fraction of positions whose argmax token is the same
 };
 
-// Both models must share the vocabulary. Chunks as perplexity(): n_ctx
-// tokens, the first set to `bos`, the second half scored.
+// The base model's side of a comparison, computed once for several
+// comparisons: its scored logits, chunk by chunk. Holds n_chunks *
+// (n_ctx / 2 - 1) * n_vocab floats.
+struct BaseLogits {
+  std::vector<TokenId> tokens;
+  TokenId bos = kNoToken;
+  int64_t n_ctx = 0;
+  int64_t n_vocab = 0;
+  std::vector<std::vector<float>> chunks;  // perplexity_chunk_logits of each chunk
+};
+
+// Chunks as perplexity(): n_ctx tokens, the first set to `bos`, the second half scored.
+BaseLogits base_logits(const Model& base, const std::vector<TokenId>& tokens, TokenId bos, int64_t n_ctx, int64_t n_batch, int threads);
+
+// `other` must share the base model's vocabulary.
+LogitComparison compare_logits(const BaseLogits& base, const Model& other, int64_t n_batch, int threads);
+
+// base_logits + compare_logits.
 LogitComparison compare_logits(const Model& base, const Model& other, const std::vector<TokenId>& tokens, TokenId bos, int64_t n_ctx,
                                int64_t n_batch, int threads);
 
