@@ -28,6 +28,11 @@ class ProgressPrinter {
  public:
   explicit ProgressPrinter(bool terminal) : terminal_(terminal) {}
 
+  // Ends a half-drawn bar so that an error message starts on its own line.
+  void interrupt() {
+    if (terminal_ && printed_ && !finished_) std::fprintf(stderr, "\n");
+  }
+
   void operator()(const QuantizeProgress& p) {
     const auto now = Clock::now();
     const bool last = p.done_bytes >= p.total_bytes && p.index + 1 == p.n_tensors;
@@ -128,7 +133,13 @@ void add_quantize(CLI::App& app, Action& action) {
       ProgressPrinter printer(isatty(fileno(stderr)) != 0);
       std::function<void(const QuantizeProgress&)> progress;
       if (!o->quiet) progress = [&printer](const QuantizeProgress& p) { printer(p); };
-      const QuantizeResult r = write_quantized(in, plan, o->out, threads, progress);
+      QuantizeResult r;
+      try {
+        r = write_quantized(in, plan, o->out, threads, progress);
+      } catch (...) {
+        printer.interrupt();
+        throw;
+      }
       print_summary(o->in, o->out, r, threads);
       return 0;
     };

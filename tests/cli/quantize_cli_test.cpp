@@ -106,7 +106,7 @@ TEST(QuantizeCliErrors, RefusesToOverwriteTheInput) {
   const std::string before = slurp(in);
   fs::create_hard_link(in, dir / "hard.gguf");
   fs::create_symlink("f16.gguf", dir / "soft.gguf");
-  for (const std::string out : {in, (dir / "hard.gguf").string(), (dir / "soft.gguf").string()}) {
+  for (const std::string& out : {in, (dir / "hard.gguf").string(), (dir / "soft.gguf").string()}) {
     std::string log;
     EXPECT_EQ(nomoat("quantize " + in + " " + out + " q4_0", &log), 1) << log;
     EXPECT_EQ(log, "nomoat: error: " + out + ": is the input file; write the quantized model to another path\n");

@@ -66,7 +66,7 @@ TEST(Quantize, CopiesEveryKeyAndSetsFileTypeAndVersion) {
   for (const auto& [key, value] : a.metadata()) {
     const GgufValue* copied = b.find(key);
     ASSERT_NE(copied, nullptr) << key;
-    if (key != "general.file_type") EXPECT_TRUE(*copied == value) << key;
+    if (key != "general.file_type") { EXPECT_TRUE(*copied == value) << key; }
   }
   EXPECT_EQ(b.get_u64("general.file_type"), 15u);  // LLAMA_FTYPE_MOSTLY_Q4_K_M
   EXPECT_EQ(b.get_u64("general.quantization_version"), 2u);
@@ -116,8 +116,8 @@ TEST(Quantize, EveryPresetsTypesFollowTheMixAndVectorsStayAsTheyAre) {
     // The output matrix gets Q6_K in q4_k_m, whether it is output.weight or the tied embedding.
     const QuantizePlan plan = plan_quantize(f, preset("q4_k_m"));
     for (const QuantizeTensor& t : plan.tensors) {
-      if (t.name == "output.weight") EXPECT_EQ(t.to, DType::Q6_K);
-      if (t.name == "token_embd.weight") EXPECT_EQ(t.to, tied ? DType::Q6_K : DType::Q4_K);
+      if (t.name == "output.weight") { EXPECT_EQ(t.to, DType::Q6_K); }
+      if (t.name == "token_embd.weight") { EXPECT_EQ(t.to, tied ? DType::Q6_K : DType::Q4_K); }
     }
   }
 }
@@ -202,7 +202,7 @@ TEST(Quantize, OutputAndEmbeddingTypes) {
   pure.pure = true;
   p = plan_quantize(untied, pure);
   for (const auto& t : p.tensors) {
-    if (!t.kept) EXPECT_EQ(t.to, DType::Q4_K) << t.name;
+    if (!t.kept) { EXPECT_EQ(t.to, DType::Q4_K) << t.name; }
   }
   o.output_type = "iq2_xxs";
   EXPECT_NE(error_of([&] { plan_quantize(untied, o); }).find("--output-type 'iq2_xxs' is not a type nomoat can write (F32 F16"),
@@ -267,7 +267,7 @@ TEST(Quantize, RefusesToOverwriteTheInput) {
   fs::create_hard_link(in, dir / "hard.gguf");
   fs::create_symlink(in, dir / "soft.gguf");
   fs::create_symlink(in, dir / "out.gguf.partial");
-  for (const std::string out : {in, (dir / "hard.gguf").string(), (dir / "soft.gguf").string(), (dir / "." / fs::path(in).filename()).string()}) {
+  for (const std::string& out : {in, (dir / "hard.gguf").string(), (dir / "soft.gguf").string(), (dir / "." / fs::path(in).filename()).string()}) {
     EXPECT_NE(error_of([&] { quantize_model(in, out, preset("q8_0")); }).find(": is the input file; write the quantized model to another path"),
               std::string::npos)
         << out;
