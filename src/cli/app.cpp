@@ -17,6 +17,7 @@ int run_main(int argc, char** argv) {
   add_info(app, action);
   add_gen_model(app, action);
   add_convert(app, action);
+  add_quantize(app, action);
   add_tokenize(app, action);
   add_detokenize(app, action);
   try {

@@ -17,6 +17,7 @@ void add_run(CLI::App& app, Action& action);
 void add_perplexity(CLI::App& app, Action& action);
 void add_bench(CLI::App& app, Action& action);
 void add_convert(CLI::App& app, Action& action);
+void add_quantize(CLI::App& app, Action& action);
 
 // Runs the whole command line; returns the process exit code. Errors are
 // printed as one line on stderr.

@@ -7,6 +7,25 @@
 
 namespace nomoat {
 
+std::vector<float> perplexity_chunk_logits(const Model& model, KvCache& cache, const std::vector<TokenId>& tokens, TokenId bos,
+                                           int64_t chunk, int64_t n_ctx, int64_t n_batch, int threads) {
+  const int64_t start = chunk * n_ctx;
+  const int64_t first = n_ctx / 2;
+  if (static_cast<int64_t>(tokens.size()) < start + n_ctx) fail("chunk ", chunk, " of ", n_ctx, " tokens runs past the ", tokens.size(), " tokens of the text");
+  std::vector<float> logits;
+  for (int64_t b = 0; b < n_ctx; b += n_batch) {
+    std::vector<BatchEntry> batch;
+    for (int64_t j = b; j < std::min(n_ctx, b + n_batch); ++j) {
+      TokenId t = tokens[static_cast<size_t>(start + j)];
+      if (j == 0 && bos != kNoToken) t = bos;
+      batch.push_back({0, j, t, j >= first && j < n_ctx - 1});
+    }
+    const std::vector<float> part = forward(model, cache, batch, threads);
+    logits.insert(logits.end(), part.begin(), part.end());
+  }
+  return logits;
+}
+
 PerplexityResult perplexity(const Model& model, const std::vector<TokenId>& tokens, TokenId bos, int64_t n_ctx,
                             int64_t n_batch, int threads, const std::function<void(int64_t, double)>& on_chunk) {
   if (n_ctx < 8) fail("perplexity needs a context of at least 8 tokens");
@@ -21,17 +40,7 @@ PerplexityResult perplexity(const Model& model, const std::vector<TokenId>& toke
   KvCache cache(model.spec(), n_ctx, 1);
   for (int64_t c = 0; c < r.n_chunks; ++c) {
     const int64_t start = c * n_ctx;
-    std::vector<float> logits;  // positions [first, n_ctx - 1)
-    for (int64_t b = 0; b < n_ctx; b += n_batch) {
-      std::vector<BatchEntry> batch;
-      for (int64_t j = b; j < std::min(n_ctx, b + n_batch); ++j) {
-        TokenId t = tokens[static_cast<size_t>(start + j)];
-        if (j == 0 && bos != kNoToken) t = bos;
-        batch.push_back({0, j, t, j >= first && j < n_ctx - 1});
-      }
-      const std::vector<float> part = forward(model, cache, batch, threads);
-      logits.insert(logits.end(), part.begin(), part.end());
-    }
+    const std::vector<float> logits = perplexity_chunk_logits(model, cache, tokens, bos, c, n_ctx, n_batch, threads);
     for (int64_t j = first; j < n_ctx - 1; ++j) {
       const float* l = &logits[static_cast<size_t>((j - first) * n_vocab)];
       float max = l[0];

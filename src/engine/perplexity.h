@@ -9,6 +9,7 @@
 #include <functional>
 #include <vector>
 
+#include "model/kv_cache.h"
 #include "model/model.h"
 #include "tokenizer/vocab.h"
 
@@ -20,6 +21,12 @@ struct PerplexityResult {
   double ppl = 0;
   double ppl_stderr = 0;  // standard error of the mean NLL, carried through exp
 };
+
+// The logits that chunk `chunk` of `tokens` is scored with: positions
+// [n_ctx / 2, n_ctx - 1) of the chunk, n_vocab floats each; the logits at
+// position j predict token j + 1. `cache` must hold n_ctx positions.
+std::vector<float> perplexity_chunk_logits(const Model& model, KvCache& cache, const std::vector<TokenId>& tokens, TokenId bos,
+                                           int64_t chunk, int64_t n_ctx, int64_t n_batch, int threads);
 
 // `on_chunk(chunk_index, running_ppl)` reports progress.
 PerplexityResult perplexity(const Model& model, const std::vector<TokenId>& tokens, TokenId bos, int64_t n_ctx,
