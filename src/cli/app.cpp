@@ -18,6 +18,7 @@ int run_main(int argc, char** argv) {
   add_gen_model(app, action);
   add_tokenize(app, action);
   add_detokenize(app, action);
+  add_template(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -16,6 +16,7 @@ void add_detokenize(CLI::App& app, Action& action);
 void add_run(CLI::App& app, Action& action);
 void add_perplexity(CLI::App& app, Action& action);
 void add_bench(CLI::App& app, Action& action);
+void add_template(CLI::App& app, Action& action);
 
 // Runs the whole command line; returns the process exit code. Errors are
 // printed as one line on stderr.
