@@ -9,6 +9,7 @@ PACKAGES=(
   libpcre2-dev libutf8proc-dev                   # tokenizer regexes, Unicode normalization
   libgtest-dev libgmock-dev libbenchmark-dev     # tests and benchmarks
   clang libclang-rt-dev                          # libFuzzer targets (make fuzz)
+  python3-jinja2                                 # chat-template reference (tests/reference/chat_template_ref.py)
   python3-numpy                                  # reference checks written in Python
   g++-aarch64-linux-gnu qemu-user               # make test-arm: ARM cross build, run under qemu
 )

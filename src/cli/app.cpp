@@ -20,6 +20,7 @@ int run_main(int argc, char** argv) {
   add_quantize(app, action);
   add_tokenize(app, action);
   add_detokenize(app, action);
+  add_template(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
