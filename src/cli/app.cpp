@@ -12,6 +12,7 @@ int run_main(int argc, char** argv) {
   app.require_subcommand(1);
   Action action;
   add_run(app, action);
+  add_chat(app, action);
   add_perplexity(app, action);
   add_bench(app, action);
   add_info(app, action);

@@ -14,14 +14,12 @@ void add_gen_model(CLI::App& app, Action& action);
 void add_tokenize(CLI::App& app, Action& action);
 void add_detokenize(CLI::App& app, Action& action);
 void add_run(CLI::App& app, Action& action);
+void add_chat(CLI::App& app, Action& action);
 void add_perplexity(CLI::App& app, Action& action);
 void add_bench(CLI::App& app, Action& action);
-<<<<<<< HEAD
 void add_convert(CLI::App& app, Action& action);
 void add_quantize(CLI::App& app, Action& action);
-=======
 void add_template(CLI::App& app, Action& action);
->>>>>>> chat
 
 // Runs the whole command line; returns the process exit code. Errors are
 // printed as one line on stderr.
