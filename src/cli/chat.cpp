@@ -161,6 +161,15 @@ void add_chat(CLI::App& app, Action& action) {
                      o->model.c_str(), static_cast<long long>(session.n_ctx()));
       }
       InterruptGuard guard;
+      // Command feedback: on the terminal beside the replies; with piped
+      // input on stderr, so stdout holds nothing but the replies.
+      auto note = [interactive](const std::string& text) {
+        if (interactive) {
+          out(text);
+        } else {
+          std::fputs(text.c_str(), stderr);
+        }
+      };
       LineReader reader;
       std::string line;
       while (true) {
@@ -178,25 +187,25 @@ void add_chat(CLI::App& app, Action& action) {
           const std::string arg = space == std::string::npos ? "" : line.substr(space + 1);
           if (command == "/exit" || command == "/bye") break;
           if (command == "/help") {
-            out(kHelp);
+            note(kHelp);
           } else if (command == "/reset") {
             chat.reset();
-            out("(conversation cleared)\n");
+            note("(conversation cleared)\n");
           } else if (command == "/system") {
             chat.set_system(arg);
-            out(arg.empty() ? "(system prompt removed)\n" : "(system prompt set)\n");
+            note(arg.empty() ? "(system prompt removed)\n" : "(system prompt set)\n");
           } else if (command == "/save") {
             if (arg.empty()) {
-              out("(/save needs a file name)\n");
+              note("(/save needs a file name)\n");
               continue;
             }
             std::ofstream file(arg, std::ios::binary);
             file << chat.to_json().dump(2) << "\n";
             file.close();
-            out(file ? "(saved " + std::to_string(chat.messages().size()) + " messages to " + arg + ")\n"
+            note(file ? "(saved " + std::to_string(chat.messages().size()) + " messages to " + arg + ")\n"
                      : "(could not write " + arg + ")\n");
           } else {
-            out("(unknown command " + command + "; /help lists them)\n");
+            note("(unknown command " + command + "; /help lists them)\n");
           }
           continue;
         }
