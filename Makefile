@@ -5,7 +5,7 @@ CMAKE_FLAGS ?=
 SHELL := /bin/bash
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: all setup configure build test demo bench fuzz test-asan test-arm clean
+.PHONY: all setup configure build test demo bench fuzz fuzz-jinja test-asan test-arm clean
 
 all: build
 
@@ -44,6 +44,16 @@ fuzz: setup
 	cmake --build build-fuzz -j $(JOBS) --target fuzz_gguf make_seed
 	mkdir -p build-fuzz/corpus && build-fuzz/tests/fuzz/make_seed build-fuzz/corpus
 	build-fuzz/tests/fuzz/fuzz_gguf -max_total_time=$${FUZZ_SECONDS:-60} -max_len=65536 -rss_limit_mb=2048 build-fuzz/corpus
+
+# libFuzzer target for the chat-template parser and interpreter (clang), with
+# a dictionary of Jinja2 syntax, run for a minute on its seed templates.
+fuzz-jinja: setup
+	@test -f build-fuzz/CMakeCache.txt || CC=clang CXX=clang++ cmake -S . -B build-fuzz $(GENERATOR) \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNOMOAT_FUZZ=ON -DNOMOAT_TESTS=OFF
+	cmake --build build-fuzz -j $(JOBS) --target fuzz_jinja make_jinja_seed
+	mkdir -p build-fuzz/corpus-jinja && build-fuzz/tests/fuzz/make_jinja_seed build-fuzz/corpus-jinja
+	build-fuzz/tests/fuzz/fuzz_jinja -max_total_time=$${FUZZ_SECONDS:-60} -max_len=16384 -rss_limit_mb=2048 \
+	  -timeout=10 -dict=tests/fuzz/jinja.dict build-fuzz/corpus-jinja
 
 # The whole test suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 test-asan: setup
