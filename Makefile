@@ -39,7 +39,7 @@ bench: setup
 
 # libFuzzer targets for the file readers (clang), each run for a minute
 # (FUZZ_SECONDS) on its seed corpus; FUZZ_TARGETS picks some of them.
-FUZZ_TARGETS ?= gguf safetensors
+FUZZ_TARGETS ?= gguf safetensors jinja
 fuzz: setup
 	@test -f build-fuzz/CMakeCache.txt || CC=clang CXX=clang++ cmake -S . -B build-fuzz $(GENERATOR) \
 	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNOMOAT_FUZZ=ON -DNOMOAT_TESTS=OFF
@@ -48,9 +48,15 @@ fuzz: setup
 	  corpus=build-fuzz/corpus-$$t; dict=tests/fuzz/$$t.dict; \
 	  mkdir -p $$corpus && build-fuzz/tests/fuzz/make_seed $$t $$corpus || exit 1; \
 	  echo "fuzz: $$t for $${FUZZ_SECONDS:-60} s"; \
-	  build-fuzz/tests/fuzz/fuzz_$$t -max_total_time=$${FUZZ_SECONDS:-60} -max_len=65536 -rss_limit_mb=2048 \
+	  maxlen=$$(test $$t = jinja && echo 16384 || echo 65536); \
+	  build-fuzz/tests/fuzz/fuzz_$$t -max_total_time=$${FUZZ_SECONDS:-60} -max_len=$$maxlen -rss_limit_mb=2048 -timeout=10 \
 	    $$(test -f $$dict && echo -dict=$$dict) $$corpus || exit 1; \
 	done
+
+# libFuzzer target for the chat-template parser and interpreter (clang), with
+# a dictionary of Jinja2 syntax, run for a minute on its seed templates.
+	build-fuzz/tests/fuzz/fuzz_jinja -max_total_time=$${FUZZ_SECONDS:-60} -max_len=16384 -rss_limit_mb=2048 \
+	  -timeout=10 -dict=tests/fuzz/jinja.dict build-fuzz/corpus-jinja
 
 # The whole test suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 test-asan: setup

@@ -43,7 +43,7 @@ class ChatTemplate {
   ChatTemplate& operator=(ChatTemplate&&) noexcept;
 
   // Throws Error "<origin> line N: ..." when rendering fails (including the
-  // template's own raise_exception).
+  // template's own raise_exception). Safe to call from several threads.
   std::string render(const ChatTemplateInputs& inputs) const;
 
   const std::string& source() const { return source_; }

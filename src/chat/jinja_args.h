@@ -39,7 +39,7 @@ class Args {
   // Given and not None.
   bool given(size_t i) const { return slots_[i].has_value() && !slots_[i]->is_none(); }
   const Value& operator[](size_t i) const {
-    static const Value kMissing;
+    static const Value kMissing{};
     return slots_[i] ? *slots_[i] : kMissing;
   }
   Value get(size_t i, Value fallback) const { return slots_[i] ? *slots_[i] : std::move(fallback); }

@@ -26,7 +26,7 @@ TestFn find_test(std::string_view name);
 // range, namespace, dict, joiner, cycler, lipsum, raise_exception, strftime_now.
 void add_globals(Scope& scope);
 
-Value make_namespace(CallArgs& args);  // namespace(...) / the Namespace object
+Value make_namespace(Evaluator& ev, CallArgs& args);  // namespace(...)
 
 // The object namespace() makes: attributes a template may assign with
 // {% set ns.attr = value %}.
@@ -36,11 +36,14 @@ class Namespace : public Object {
   std::string module() const override { return "jinja2.utils"; }
   std::string repr() const override;
   Value attribute(const std::string& name) override;
-  void set(const std::string& name, Value value) { attrs_.set(Value::string(name), std::move(value)); }
+  void set(const std::string& name, Value value);
+  uint32_t nesting_depth() const override { return depth_; }
+  void clear_references() override { attrs_ = DictData(); }
 
  private:
   DictData attrs_;
-  friend Value make_namespace(CallArgs& args);
+  uint32_t depth_ = 1;
+  friend Value make_namespace(Evaluator& ev, CallArgs& args);
 };
 
 }  // namespace nomoat::jinja

@@ -65,10 +65,19 @@ std::string Evaluator::render(const Template& t, const std::vector<std::pair<std
   add_globals(*globals);
   auto root = std::make_shared<Scope>(globals);
   for (const auto& [name, value] : context) root->vars[name] = value;
+  const StringLimitScope string_limit(limits_.max_string_bytes);
+  // Break the reference cycles a template can make (a namespace holding itself).
+  struct ReleaseAtEnd {
+    std::vector<std::weak_ptr<Object>>& objects;
+    ~ReleaseAtEnd() {
+      for (auto& weak : objects) {
+        if (auto o = weak.lock()) o->clear_references();
+      }
+      objects.clear();
+    }
+  } release{mutable_objects_};
   std::string out;
   exec(t.body, root, out);
-  // Break the reference cycles a template can make (a namespace holding a loop).
-  root->vars.clear();
   return out;
 }
 
@@ -174,7 +183,7 @@ Evaluator::Flow Evaluator::exec_for(const ForStmt& f, const ScopePtr& scope, std
   } else {
     pull = [items] { return items->next(); };
   }
-  auto loop = std::make_shared<LoopContext>(std::move(pull), known_length);
+  auto loop = std::make_shared<LoopContext>(std::move(pull), known_length, container_depth(iterable.depth()));
   const Value loop_value = Value::object(loop);
   // Jinja2 runs `else` unless some iteration reached the end of the body
   // (an iteration left by break or continue does not count).

@@ -36,6 +36,7 @@ using ScopePtr = std::shared_ptr<Scope>;
 struct RenderLimits {
   uint64_t max_steps = 50'000'000;            // statements and expressions evaluated
   size_t max_output_bytes = size_t{64} << 20;  // any one output buffer
+  size_t max_string_bytes = size_t{64} << 20;  // any string one operation builds
   int max_call_depth = 100;                    // nested macro calls
 };
 
@@ -53,6 +54,9 @@ class Evaluator {
   Value call_macro(const MacroStmt& m, const ScopePtr& closure, CallArgs& args);
   std::time_t now() const { return now_; }
   void step();
+  // Objects that can hold references to themselves (namespaces): their
+  // contents are dropped when the render ends.
+  void track(const std::shared_ptr<Object>& o) { mutable_objects_.push_back(o); }
 
  private:
   enum class Flow { kNormal, kBreak, kContinue };
@@ -71,6 +75,7 @@ class Evaluator {
   std::time_t now_;
   uint64_t steps_ = 0;
   int call_depth_ = 0;
+  std::vector<std::weak_ptr<Object>> mutable_objects_;
 };
 
 }  // namespace nomoat::jinja

@@ -68,8 +68,18 @@ void stable_sort(std::vector<std::pair<Value, Value>>& items, bool reverse) {
   }
 }
 
-// A lazily evaluated generator over `source`.
-Value generator(std::function<std::optional<Value>()> next) { return Value::iterator("generator", std::move(next)); }
+// A lazily evaluated generator; `depth` counts what it holds.
+Value generator(std::function<std::optional<Value>()> next, uint32_t depth) {
+  return Value::iterator("generator", std::move(next), depth);
+}
+
+// The depth of a generator holding `v` and the call's arguments.
+uint32_t held_depth(const Value& v, const CallArgs& args = {}) {
+  uint32_t inner = v.depth();
+  for (const Value& a : args.positional) inner = std::max(inner, a.depth());
+  for (const auto& [k, a] : args.keyword) inner = std::max(inner, a.depth());
+  return container_depth(inner);
+}
 
 // ---------------------------------------------------------------- strings
 
@@ -133,7 +143,7 @@ Value f_center(Evaluator&, const Value& v, CallArgs& args) {
   const int64_t width = a.has(0) ? a.int_at(0) : 80;
   const int64_t n = static_cast<int64_t>(s.size());
   if (width <= n) return soft_str(v);
-  if (width > static_cast<int64_t>(kMaxStringBytes)) template_fail("filter 'center': width is too large");
+  if (width > static_cast<int64_t>(max_string_bytes())) template_fail("filter 'center': width is too large");
   const int64_t total = width - n;
   const int64_t left = total / 2 + (total & width & 1);
   return Value::string(std::string(static_cast<size_t>(left), ' ') + to_utf8(s) +
@@ -424,10 +434,13 @@ Value f_reverse(Evaluator&, const Value& v, CallArgs& args) {
   auto items = std::make_shared<std::vector<Value>>(reversed_items(v, "filter 'reverse'"));
   auto pos = std::make_shared<size_t>(0);
   const std::string kind = v.is_dict() ? "dict_reversekeyiterator" : type_name(v) + "_reverseiterator";
-  return Value::iterator(kind, [items, pos]() -> std::optional<Value> {
-    if (*pos >= items->size()) return std::nullopt;
-    return (*items)[(*pos)++];
-  });
+  return Value::iterator(
+      kind,
+      [items, pos]() -> std::optional<Value> {
+        if (*pos >= items->size()) return std::nullopt;
+        return (*items)[(*pos)++];
+      },
+      held_depth(v));
 }
 
 Value f_join(Evaluator&, const Value& v, CallArgs& args) {
@@ -441,7 +454,7 @@ Value f_join(Evaluator&, const Value& v, CallArgs& args) {
     if (!first) out += sep;
     first = false;
     out += to_str(a.given(1) ? follow(*item, parts, nullptr, false) : *item);
-    if (out.size() > kMaxStringBytes) template_fail("joined string would exceed ", kMaxStringBytes >> 20, " MiB");
+    if (out.size() > max_string_bytes()) template_fail("joined string would exceed ", max_string_bytes(), " bytes");
   }
   return Value::string(std::move(out));
 }
@@ -455,15 +468,17 @@ Value f_default(Evaluator&, const Value& v, CallArgs& args) {
 
 Value f_items(Evaluator&, const Value& v, CallArgs& args) {
   Args(filter_name("items"), args, {});
-  if (v.is_undefined()) return generator([] { return std::optional<Value>(); });
+  if (v.is_undefined()) return generator([] { return std::optional<Value>(); }, 1);
   if (!v.is_dict()) template_fail("Can only get item pairs from a mapping.");
   auto entries = std::make_shared<std::vector<Value>>();
   for (const auto& [k, x] : v.dict().entries) entries->push_back(Value::tuple({k, x}));
   auto pos = std::make_shared<size_t>(0);
-  return generator([entries, pos]() -> std::optional<Value> {
-    if (*pos >= entries->size()) return std::nullopt;
-    return (*entries)[(*pos)++];
-  });
+  return generator(
+      [entries, pos]() -> std::optional<Value> {
+        if (*pos >= entries->size()) return std::nullopt;
+        return (*entries)[(*pos)++];
+      },
+      held_depth(v));
 }
 
 Value f_dictsort(Evaluator&, const Value& v, CallArgs& args) {
@@ -521,12 +536,14 @@ Value f_unique(Evaluator&, const Value& v, CallArgs& args) {
   const std::vector<Value> parts = a.given(1) ? attribute_parts(a[1]) : std::vector<Value>{};
   auto items = std::make_shared<ValueIterator>(v);
   auto seen = std::make_shared<std::unordered_set<std::string>>();
-  return generator([items, seen, parts, ignore_case]() -> std::optional<Value> {
-    while (auto item = items->next()) {
-      if (seen->insert(hash_key(follow(*item, parts, nullptr, ignore_case))).second) return item;
-    }
-    return std::nullopt;
-  });
+  return generator(
+      [items, seen, parts, ignore_case]() -> std::optional<Value> {
+        while (auto item = items->next()) {
+          if (seen->insert(hash_key(follow(*item, parts, nullptr, ignore_case))).second) return item;
+        }
+        return std::nullopt;
+      },
+      held_depth(v, args));
 }
 
 Value min_max(const Value& v, CallArgs& args, const char* name, bool want_max) {
@@ -574,7 +591,7 @@ Value f_batch(Evaluator&, const Value& v, CallArgs& args) {
     if (row.empty()) return std::nullopt;
     while (fill && static_cast<int64_t>(row.size()) < count) row.push_back(*fill);
     return Value::list(std::move(row));
-  });
+  }, held_depth(v, args));
 }
 
 Value f_attr(Evaluator&, const Value& v, CallArgs& args) {
@@ -622,7 +639,7 @@ Value f_map(Evaluator& ev, const Value& v, CallArgs& args) {
     filter_args.positional.assign(rest.positional.begin() + 1, rest.positional.end());
     filter_args.keyword = rest.keyword;
     return evp->call_filter(rest.positional[0].str(), *item, filter_args);
-  });
+  }, held_depth(v, args));
 }
 
 Value select_or_reject(Evaluator& ev, const Value& v, CallArgs& args, bool keep_if_true, bool lookup_attr) {
@@ -656,7 +673,7 @@ Value select_or_reject(Evaluator& ev, const Value& v, CallArgs& args, bool keep_
       if (pass == keep_if_true) return item;
     }
     return std::nullopt;
-  });
+  }, held_depth(v, args));
 }
 Value f_select(Evaluator& ev, const Value& v, CallArgs& a) { return select_or_reject(ev, v, a, true, false); }
 Value f_reject(Evaluator& ev, const Value& v, CallArgs& a) { return select_or_reject(ev, v, a, false, false); }

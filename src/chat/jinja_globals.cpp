@@ -1,6 +1,7 @@
 // The global functions a chat template can call: Jinja2's range, dict,
 // namespace, joiner, cycler (lipsum is refused: it is random text), and
 // transformers' raise_exception and strftime_now.
+#include <algorithm>
 #include <ctime>
 #include <memory>
 
@@ -144,7 +145,10 @@ Value g_joiner(Evaluator&, CallArgs& args) {
 
 class Cycler : public Object, public std::enable_shared_from_this<Cycler> {
  public:
-  explicit Cycler(std::vector<Value> items) : items_(std::move(items)) {}
+  explicit Cycler(std::vector<Value> items) : items_(std::move(items)) {
+    for (const Value& v : items_) depth_ = std::max(depth_, container_depth(v.depth()));
+  }
+  uint32_t nesting_depth() const override { return depth_; }
   std::string type_name() const override { return "Cycler"; }
   std::string module() const override { return "jinja2.utils"; }
   Value attribute(const std::string& name) override;
@@ -159,6 +163,7 @@ class Cycler : public Object, public std::enable_shared_from_this<Cycler> {
  private:
   std::vector<Value> items_;
   size_t pos_ = 0;
+  uint32_t depth_ = 1;
 };
 
 class CyclerMethod : public Object {
@@ -191,17 +196,39 @@ Value g_cycler(Evaluator&, CallArgs& args) {
   return Value::object(std::make_shared<Cycler>(args.positional));
 }
 
-Value g_namespace(Evaluator&, CallArgs& args) { return make_namespace(args); }
+Value g_namespace(Evaluator& ev, CallArgs& args) { return make_namespace(ev, args); }
 
 }  // namespace
 
-Value make_namespace(CallArgs& args) {
+Value make_namespace(Evaluator& ev, CallArgs& args) {
   auto ns = std::make_shared<Namespace>();
-  ns->attrs_ = build_dict(args, "namespace");
+  const Value attrs = Value::dict(build_dict(args, "namespace"));
+  ns->attrs_ = attrs.dict();
+  ns->depth_ = attrs.depth();
+  ev.track(ns);
   return Value::object(ns);
 }
 
-std::string Namespace::repr() const { return "<Namespace " + jinja::repr(Value::dict(attrs_)) + ">"; }
+void Namespace::set(const std::string& name, Value value) {
+  depth_ = std::max(depth_, container_depth(value.depth()));
+  attrs_.set(Value::string(name), std::move(value));
+}
+
+std::string Namespace::repr() const {
+  // A namespace can hold itself; Python prints the inner one as {...}.
+  thread_local std::vector<const Namespace*> printing;
+  if (std::find(printing.begin(), printing.end(), this) != printing.end()) return "<Namespace {...}>";
+  printing.push_back(this);
+  std::string text;
+  try {
+    text = "<Namespace " + jinja::repr(Value::dict(attrs_)) + ">";
+  } catch (...) {
+    printing.pop_back();
+    throw;
+  }
+  printing.pop_back();
+  return text;
+}
 
 Value Namespace::attribute(const std::string& name) {
   if (const Value* v = attrs_.find(name)) return *v;

@@ -19,8 +19,8 @@ class LoopContext : public Object, public std::enable_shared_from_this<LoopConte
  public:
   using Pull = std::function<std::optional<Value>()>;
   // `known_length`: the length of a sized iterable (unset: count by pulling).
-  LoopContext(Pull pull, std::optional<int64_t> known_length)
-      : pull_(std::move(pull)), length_(known_length) {}
+  LoopContext(Pull pull, std::optional<int64_t> known_length, uint32_t depth)
+      : pull_(std::move(pull)), length_(known_length), depth_(depth) {}
 
   // The next item, nullopt at the end.
   std::optional<Value> advance();
@@ -30,6 +30,7 @@ class LoopContext : public Object, public std::enable_shared_from_this<LoopConte
   std::string repr() const override;
   Value attribute(const std::string& name) override;
   std::optional<int64_t> length() const override;
+  uint32_t nesting_depth() const override { return depth_; }
 
   Value cycle(const CallArgs& args) const;
   bool changed(const CallArgs& args);
@@ -40,6 +41,7 @@ class LoopContext : public Object, public std::enable_shared_from_this<LoopConte
   mutable Pull pull_;
   mutable std::deque<Value> ahead_;  // pulled, not yet iterated
   mutable std::optional<int64_t> length_;
+  uint32_t depth_;
   int64_t index0_ = -1;
   std::optional<Value> current_, before_;
   std::optional<std::vector<Value>> last_changed_;

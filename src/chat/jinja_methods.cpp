@@ -152,7 +152,7 @@ Value s_join(Evaluator&, const Value& self, CallArgs& args) {
     }
     if (index++ > 0) out += self.str();
     out += self.markup() && !item->markup() ? html_escape(item->str()) : item->str();
-    if (out.size() > kMaxStringBytes) template_fail("joined string would exceed ", kMaxStringBytes >> 20, " MiB");
+    if (out.size() > max_string_bytes()) template_fail("joined string would exceed ", max_string_bytes(), " bytes");
   }
   return str_result(self, std::move(out));
 }
@@ -190,7 +190,7 @@ Value pad(const Value& self, CallArgs& args, const char* what, int where) {
   const std::u32string s = to_code_points(self.str());
   const int64_t n = static_cast<int64_t>(s.size());
   if (width <= n) return self;
-  if (width > static_cast<int64_t>(kMaxStringBytes)) template_fail(what, ": width is too large");
+  if (width > static_cast<int64_t>(max_string_bytes())) template_fail(what, ": width is too large");
   const int64_t total = width - n;
   int64_t left = where < 0 ? 0 : where > 0 ? total : total / 2 + (total & width & 1);
   const int64_t right = total - left;
@@ -206,7 +206,7 @@ Value s_zfill(Evaluator&, const Value& self, CallArgs& args) {
   std::u32string s = to_code_points(self.str());
   const int64_t width = a.int_at(0);
   if (width <= static_cast<int64_t>(s.size())) return self;
-  if (width > static_cast<int64_t>(kMaxStringBytes)) template_fail("str.zfill: width is too large");
+  if (width > static_cast<int64_t>(max_string_bytes())) template_fail("str.zfill: width is too large");
   const size_t fill = static_cast<size_t>(width) - s.size();
   const size_t at = !s.empty() && (s[0] == '+' || s[0] == '-') ? 1 : 0;
   s.insert(at, fill, U'0');

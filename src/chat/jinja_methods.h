@@ -27,15 +27,18 @@ using NativeFn = Value (*)(Evaluator& ev, const Value& self, CallArgs& args);
 class BoundMethod : public Object {
  public:
   BoundMethod(Value self, std::string owner, std::string name, NativeFn fn)
-      : self_(std::move(self)), owner_(std::move(owner)), name_(std::move(name)), fn_(fn) {}
+      : self_(std::move(self)), owner_(std::move(owner)), name_(std::move(name)), fn_(fn),
+        depth_(container_depth(self_.depth())) {}
   std::string type_name() const override { return "builtin_function_or_method"; }
   bool is_callable() const override { return true; }
   Value call(Evaluator& ev, CallArgs& args) override;
+  uint32_t nesting_depth() const override { return depth_; }
 
  private:
   Value self_;
   std::string owner_, name_;
   NativeFn fn_;  // null: a Python method nomoat does not implement
+  uint32_t depth_;
 };
 
 }  // namespace nomoat::jinja

@@ -9,6 +9,8 @@
 namespace nomoat::jinja {
 namespace {
 
+thread_local size_t string_limit = size_t{64} << 20;
+
 [[noreturn]] void unsupported_operands(const char* op, const Value& a, const Value& b) {
   template_fail("unsupported operand type(s) for ", op, ": '", type_name(a), "' and '", type_name(b), "'");
 }
@@ -26,8 +28,8 @@ Value repeat_sequence(const Value& seq, int64_t times) {
   if (times < 0) times = 0;
   if (seq.is_string()) {
     const std::string& s = seq.str();
-    if (!s.empty() && static_cast<uint64_t>(times) > kMaxStringBytes / s.size()) {
-      template_fail("string repetition would exceed ", kMaxStringBytes >> 20, " MiB");
+    if (!s.empty() && static_cast<uint64_t>(times) > max_string_bytes() / s.size()) {
+      template_fail("string repetition would exceed ", max_string_bytes(), " bytes");
     }
     std::string out;
     out.reserve(s.size() * static_cast<size_t>(times));
@@ -35,7 +37,7 @@ Value repeat_sequence(const Value& seq, int64_t times) {
     return Value::string(std::move(out), seq.markup());
   }
   const auto& items = seq.items();
-  if (!items.empty() && static_cast<uint64_t>(times) > (kMaxStringBytes / 16) / items.size()) {
+  if (!items.empty() && static_cast<uint64_t>(times) > (max_string_bytes() / 16) / items.size()) {
     template_fail("list repetition is too large");
   }
   std::vector<Value> out;
@@ -167,6 +169,10 @@ int64_t adjust_bound(const std::optional<Value>& bound, int64_t length, int64_t 
 
 }  // namespace
 
+size_t max_string_bytes() { return string_limit; }
+StringLimitScope::StringLimitScope(size_t limit) : saved_(string_limit) { string_limit = limit; }
+StringLimitScope::~StringLimitScope() { string_limit = saved_; }
+
 std::string html_escape(std::string_view s) {
   std::string out;
   out.reserve(s.size());
@@ -188,8 +194,8 @@ Value binary_op(BinaryOp op, const Value& a, const Value& b) {
   switch (op) {
     case BinaryOp::kAdd:
       if (a.is_string() && b.is_string()) {
-        if (a.str().size() + b.str().size() > kMaxStringBytes) {
-          template_fail("string concatenation would exceed ", kMaxStringBytes >> 20, " MiB");
+        if (a.str().size() + b.str().size() > max_string_bytes()) {
+          template_fail("string concatenation would exceed ", max_string_bytes(), " bytes");
         }
         if (a.markup() || b.markup()) {  // Markup escapes the plain side
           return Value::string((a.markup() ? a.str() : html_escape(a.str())) +

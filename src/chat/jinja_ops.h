@@ -11,8 +11,19 @@
 
 namespace nomoat::jinja {
 
-// Strings longer than this are refused (a template cannot grow one without bound).
-inline constexpr size_t kMaxStringBytes = size_t{64} << 20;
+// The longest string one operation may build during the current render
+// (RenderLimits::max_string_bytes): a template cannot grow one without bound.
+size_t max_string_bytes();
+class StringLimitScope {  // sets it for one render
+ public:
+  explicit StringLimitScope(size_t limit);
+  ~StringLimitScope();
+  StringLimitScope(const StringLimitScope&) = delete;
+  StringLimitScope& operator=(const StringLimitScope&) = delete;
+
+ private:
+  size_t saved_;
+};
 
 Value binary_op(BinaryOp op, const Value& a, const Value& b);  // not and/or
 Value negate(const Value& v);

@@ -1,5 +1,6 @@
 #include "chat/jinja_value.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "chat/py_text.h"
@@ -81,10 +82,28 @@ Value Value::string(std::string s, bool markup) {
   return v;
 }
 
+uint32_t container_depth(uint32_t inner) {
+  if (inner >= kMaxValueDepth) template_fail("a value nested deeper than ", kMaxValueDepth, " levels");
+  return inner + 1;
+}
+
+uint32_t Value::depth() const {
+  switch (kind_) {
+    case Kind::kList: return list_data().depth;
+    case Kind::kDict: return dict().depth;
+    case Kind::kIterator: return iter().depth;
+    case Kind::kObject: return object().nesting_depth();
+    default: return 0;
+  }
+}
+
 Value Value::list(std::vector<Value> items, ListFlavor flavor) {
+  uint32_t inner = 0;
+  for (const Value& item : items) inner = std::max(inner, item.depth());
   Value v;
   v.kind_ = Kind::kList;
   auto data = std::make_shared<ListData>();
+  data->depth = container_depth(inner);
   data->items = std::move(items);
   data->flavor = flavor;
   v.ptr_ = std::move(data);
@@ -105,6 +124,9 @@ Value Value::range(int64_t start, int64_t stop, int64_t step) {
 }
 
 Value Value::dict(DictData d) {
+  uint32_t inner = 0;
+  for (const auto& [key, value] : d.entries) inner = std::max({inner, key.depth(), value.depth()});
+  d.depth = container_depth(inner);
   Value v;
   v.kind_ = Kind::kDict;
   v.ptr_ = std::make_shared<const DictData>(std::move(d));
@@ -118,10 +140,11 @@ Value Value::object(std::shared_ptr<Object> o) {
   return v;
 }
 
-Value Value::iterator(std::string type_name, std::function<std::optional<Value>()> next) {
+Value Value::iterator(std::string type_name, std::function<std::optional<Value>()> next, uint32_t depth) {
+  if (depth > kMaxValueDepth) template_fail("a value nested deeper than ", kMaxValueDepth, " levels");
   Value v;
   v.kind_ = Kind::kIterator;
-  v.ptr_ = std::make_shared<IteratorData>(IteratorData{std::move(type_name), std::move(next)});
+  v.ptr_ = std::make_shared<IteratorData>(IteratorData{std::move(type_name), std::move(next), depth});
   return v;
 }
 
@@ -419,7 +442,10 @@ Value missing_item(const Value& obj, const Value& key) {
   return Value::undefined(cat(object_type_repr(obj), " has no element ", repr(key)));
 }
 
-Value from_json(const nlohmann::ordered_json& j) {
+namespace {
+
+Value from_json_at(const nlohmann::ordered_json& j, uint32_t depth) {
+  if (depth > kMaxValueDepth) template_fail("the input nests deeper than ", kMaxValueDepth, " levels");
   switch (j.type()) {
     case nlohmann::ordered_json::value_t::null: return Value::none();
     case nlohmann::ordered_json::value_t::boolean: return Value::boolean(j.get<bool>());
@@ -434,16 +460,20 @@ Value from_json(const nlohmann::ordered_json& j) {
     case nlohmann::ordered_json::value_t::array: {
       std::vector<Value> items;
       items.reserve(j.size());
-      for (const auto& item : j) items.push_back(from_json(item));
+      for (const auto& item : j) items.push_back(from_json_at(item, depth + 1));
       return Value::list(std::move(items));
     }
     case nlohmann::ordered_json::value_t::object: {
       DictData d;
-      for (const auto& [key, value] : j.items()) d.set(Value::string(key), from_json(value));
+      for (const auto& [key, value] : j.items()) d.set(Value::string(key), from_json_at(value, depth + 1));
       return Value::dict(std::move(d));
     }
     default: template_fail("unsupported JSON value in the input");
   }
 }
+
+}  // namespace
+
+Value from_json(const nlohmann::ordered_json& j) { return from_json_at(j, 0); }
 
 }  // namespace nomoat::jinja

@@ -36,6 +36,12 @@ template <typename... Parts>
   throw TemplateError(cat(parts...));
 }
 
+// Values nest at most this deep (lists in lists, namespaces holding
+// namespaces, ...): printing, comparing and freeing them recurse, and a
+// template could otherwise build one deep enough to overflow the stack.
+// (Python's own recursion limit stops such values at about 1000.)
+inline constexpr uint32_t kMaxValueDepth = 512;
+
 class Value;
 class Object;
 class Evaluator;
@@ -69,7 +75,8 @@ class Value {
   static Value dict(DictData d);
   static Value object(std::shared_ptr<Object> o);
   // A one-shot iterator (a Python generator): `next` returns nullopt when done.
-  static Value iterator(std::string type_name, std::function<std::optional<Value>()> next);
+  // `depth`: 1 + the depth of the values it holds (kMaxValueDepth applies).
+  static Value iterator(std::string type_name, std::function<std::optional<Value>()> next, uint32_t depth = 1);
 
   Kind kind() const { return kind_; }
   bool is_undefined() const { return kind_ == Kind::kUndefined; }
@@ -108,6 +115,8 @@ class Value {
   std::string undefined_message() const;
   bool undefined_is_security() const { return markup_; }
   const void* identity() const { return ptr_.get(); }
+  // How deep containers nest inside this value (0 for scalars).
+  uint32_t depth() const;
 
  private:
   Kind kind_ = Kind::kUndefined;
@@ -123,12 +132,14 @@ struct ListData {
   std::vector<Value> items;
   ListFlavor flavor = ListFlavor::kList;
   int64_t start = 0, stop = 0, step = 1;  // kRange: what repr() prints
+  uint32_t depth = 1;
 };
 
 // Insertion-ordered dict keyed by any hashable value.
 struct DictData {
   std::vector<std::pair<Value, Value>> entries;
   std::unordered_map<std::string, size_t> index;  // hash_key(key) -> entry
+  uint32_t depth = 1;                             // set by Value::dict
 
   const Value* find(const Value& key) const;
   const Value* find(const std::string& key) const;  // a str key
@@ -139,6 +150,7 @@ struct DictData {
 struct IteratorData {
   std::string type_name;  // "generator", "list_reverseiterator", ...
   std::function<std::optional<Value>()> next;
+  uint32_t depth = 1;
 };
 
 // Objects with attributes and/or a call operator: namespaces, loop
@@ -153,7 +165,15 @@ class Object {
   virtual bool is_callable() const { return false; }
   virtual Value call(Evaluator& ev, CallArgs& args);
   virtual std::optional<int64_t> length() const { return std::nullopt; }
+  // 1 + the depth of the values it holds (0: holds none).
+  virtual uint32_t nesting_depth() const { return 0; }
+  // Drops the values it holds (run when a render ends: breaks reference
+  // cycles a template made through namespaces).
+  virtual void clear_references() {}
 };
+
+// Fails when a container holding values of depth `inner` would nest too deep.
+uint32_t container_depth(uint32_t inner);
 
 // ---- Python semantics
 

@@ -179,6 +179,23 @@ TEST(Jinja, LimitsStopRunawayTemplates) {
   expect_failure("{{ 'x' * 100000000 }}", 1, "string repetition would exceed");
 }
 
+TEST(Jinja, SelfReferenceAndDeepValuesAreSafe) {
+  // Python prints a namespace inside itself as {...}.
+  EXPECT_EQ(render("{% set ns = namespace() %}{% set ns.me = ns %}{{ ns }}"), "<Namespace {'me': <Namespace {...}>}>");
+  // Python stops such values with RecursionError; nomoat refuses to build them.
+  expect_failure("{% set ns = namespace(x=[]) %}{% for i in range(2000) %}\n{% set ns.x = [ns.x] %}{% endfor %}", 2,
+                 "a value nested deeper than 512 levels");
+  expect_failure("{% set ns = namespace(l=none) %}{% for i in range(2000) %}{% for x in [ns.l] %}"
+                 "{% set ns.l = loop %}{% endfor %}{% endfor %}",
+                 1, "a value nested deeper than 512 levels");
+  expect_failure("{% set ns = namespace(g=[]) %}{% for i in range(2000) %}{% set ns.g = [ns.g] | select %}{% endfor %}",
+                 1, "a value nested deeper than 512 levels");
+  RenderLimits small_strings;
+  small_strings.max_string_bytes = 1000;
+  expect_failure("{{ 'ab' * 600 }}", 1, "string repetition would exceed 1000 bytes", small_strings);
+  expect_failure("{{ ' ' | center(2000) }}", 1, "width is too large", small_strings);
+}
+
 TEST(Jinja, PythonNumberAndStringText) {
   EXPECT_EQ(py_repr_float(1.0), "1.0");
   EXPECT_EQ(py_repr_float(1e-05), "1e-05");
