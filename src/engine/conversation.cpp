@@ -38,6 +38,21 @@ std::vector<TokenId> Conversation::tokenize(const Json& messages, bool add_gener
 Conversation::Turn Conversation::reply(const std::string& user_text, const GenerateOptions& options,
                                        const std::function<void(const std::string&)>& on_text,
                                        const std::atomic<bool>* cancel) {
+  // A turn that fails (the template raising, a message too long, an error
+  // while generating) leaves the history as it was, so the next turn does not
+  // inherit a half-added exchange.
+  const Json before = messages_;
+  try {
+    return reply_unguarded(user_text, options, on_text, cancel);
+  } catch (...) {
+    messages_ = before;
+    throw;
+  }
+}
+
+Conversation::Turn Conversation::reply_unguarded(const std::string& user_text, const GenerateOptions& options,
+                                       const std::function<void(const std::string&)>& on_text,
+                                       const std::atomic<bool>* cancel) {
   Turn turn;
   messages_.push_back(Json{{"role", "user"}, {"content", user_text}});
   const int64_t limit = session_.n_ctx() - reserve_;
@@ -48,7 +63,6 @@ Conversation::Turn Conversation::reply(const std::string& user_text, const Gener
   alone.push_back(messages_.back());
   const size_t alone_tokens = tokenize(alone, true).size();
   if (static_cast<int64_t>(alone_tokens) > limit) {
-    messages_.erase(messages_.end() - 1);
     fail("the message is ", alone_tokens, " tokens with the chat template, more than the ", limit,
          " that fit the context of ", session_.n_ctx(), " with room for a reply (raise -c)");
   }

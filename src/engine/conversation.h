@@ -29,7 +29,8 @@ class Conversation {
   // Adds the user's message, generates the assistant's reply and adds it
   // (a cancelled reply is kept as far as it got; one cancelled before its
   // first word is dropped with the question). Throws Error if even the newest
-  // message alone does not fit.
+  // message alone does not fit, or rendering or generating fails; the
+  // history is then left as it was before the call.
   Turn reply(const std::string& user_text, const GenerateOptions& options,
              const std::function<void(const std::string&)>& on_text = nullptr,
              const std::atomic<bool>* cancel = nullptr);
@@ -49,6 +50,8 @@ class Conversation {
 
  private:
   bool has_system() const;
+  Turn reply_unguarded(const std::string& user_text, const GenerateOptions& options,
+                       const std::function<void(const std::string&)>& on_text, const std::atomic<bool>* cancel);
 
   Session& session_;
   const Tokenizer& tokenizer_;

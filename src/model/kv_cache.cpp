@@ -1,5 +1,7 @@
 #include "model/kv_cache.h"
 
+#include <new>
+
 #include "base/error.h"
 
 namespace nomoat {
@@ -16,11 +18,13 @@ KvCache::KvCache(const ModelSpec& spec, int64_t n_ctx, int n_seq, DType type)
   }
   row_bytes_ = dtype_row_bytes(type, kv_dim_);
   const uint64_t total = static_cast<uint64_t>(n_layer_) * static_cast<uint64_t>(n_seq) * static_cast<uint64_t>(n_ctx) * row_bytes_;
-  k_.assign(total, 0);
-  v_.assign(total, 0);
+  buffer_bytes_ = total;
+  k_.reset(static_cast<uint8_t*>(std::calloc(total, 1)));
+  v_.reset(static_cast<uint8_t*>(std::calloc(total, 1)));
+  if (!k_ || !v_) throw std::bad_alloc();
 }
 
-uint64_t KvCache::bytes() const { return k_.size() + v_.size(); }
+uint64_t KvCache::bytes() const { return 2 * buffer_bytes_; }
 
 size_t KvCache::offset(int64_t layer, int seq, int64_t pos) const {
   return ((static_cast<size_t>(layer) * static_cast<size_t>(n_seq_) + static_cast<size_t>(seq)) * static_cast<size_t>(n_ctx_) +
@@ -34,19 +38,19 @@ void KvCache::check(int seq, int64_t pos) const {
 
 void KvCache::store(int64_t layer, int seq, int64_t pos, const float* k, const float* v) {
   const QuantizeFn quantize = dtype_traits(type_).quantize;
-  quantize(k, k_.data() + offset(layer, seq, pos), kv_dim_);
-  quantize(v, v_.data() + offset(layer, seq, pos), kv_dim_);
+  quantize(k, k_.get() + offset(layer, seq, pos), kv_dim_);
+  quantize(v, v_.get() + offset(layer, seq, pos), kv_dim_);
 }
 
 kernels::KvRows KvCache::rows(int64_t layer, int seq) const {
-  return kernels::KvRows{type_, k_.data() + offset(layer, seq, 0), v_.data() + offset(layer, seq, 0), row_bytes_};
+  return kernels::KvRows{type_, k_.get() + offset(layer, seq, 0), v_.get() + offset(layer, seq, 0), row_bytes_};
 }
 
 void KvCache::load(int64_t layer, int seq, int64_t n, float* k, float* v) const {
   const DequantizeFn dequantize = dtype_traits(type_).dequantize;
   // Positions of one sequence are contiguous.
-  dequantize(k_.data() + offset(layer, seq, 0), k, n * kv_dim_);
-  dequantize(v_.data() + offset(layer, seq, 0), v, n * kv_dim_);
+  dequantize(k_.get() + offset(layer, seq, 0), k, n * kv_dim_);
+  dequantize(v_.get() + offset(layer, seq, 0), v, n * kv_dim_);
 }
 
 }  // namespace nomoat

@@ -4,7 +4,8 @@
 #pragma once
 
 #include <cstdint>
-#include <vector>
+#include <cstdlib>
+#include <memory>
 
 #include "kernels/attention.h"
 #include "model/model_spec.h"
@@ -37,7 +38,14 @@ class KvCache {
   int n_seq_;
   DType type_;
   size_t row_bytes_;
-  std::vector<uint8_t> k_, v_;
+  struct Free {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
+  // calloc'd: large blocks come as untouched zero pages, so memory is only
+  // committed for the positions actually used (a model's 128K-token context
+  // costs nothing until the conversation gets long).
+  std::unique_ptr<uint8_t[], Free> k_, v_;
+  uint64_t buffer_bytes_ = 0;  // of each of k_ and v_
 };
 
 }  // namespace nomoat

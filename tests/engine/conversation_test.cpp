@@ -96,5 +96,28 @@ TEST(Conversation, DropsOldestExchangesWhenTheContextIsFull) {
   EXPECT_EQ(chat.messages().back()["role"], "assistant");
 }
 
+TEST(Conversation, AFailedTurnLeavesTheHistoryAsItWas) {
+  NOMOAT_REQUIRE_SHARED_DATA();
+  Fixture f;
+  Session session(*f.model, *f.tokenizer, greedy(6));
+  // A template that refuses some input, as real ones do with raise_exception.
+  auto strict = [](const Json& messages, bool add_generation_prompt) {
+    for (const Json& m : messages) {
+      if (m.at("content") == "boom") throw Error("chat template line 1: refused");
+    }
+    return render(messages, add_generation_prompt);
+  };
+  Conversation chat(session, *f.tokenizer, strict, 16);
+  chat.reply("Once upon a time", greedy(6));
+  const Json before = chat.messages();
+  EXPECT_THROW(chat.reply("boom", greedy(6)), Error);
+  EXPECT_EQ(chat.messages(), before);
+  // The next turn renders without the refused message.
+  const auto t = chat.reply("The end", greedy(6));
+  EXPECT_EQ(chat.messages().size(), before.size() + 2);
+  EXPECT_EQ(chat.messages()[before.size()]["content"], "The end");
+  EXPECT_FALSE(t.result.tokens.empty());
+}
+
 }  // namespace
 }  // namespace nomoat
