@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -115,6 +116,29 @@ std::string read_file(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+// Writes the conversation beside `path` and renames it into place, so a
+// failed write never leaves a truncated file where a good one was.
+void save_conversation(const Conversation& chat, const std::string& path) {
+  // Text the user typed may not be valid UTF-8: JSON gets U+FFFD instead.
+  const std::string text = chat.to_json().dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+  const std::string partial = path + ".partial";
+  {
+    std::ofstream file(partial, std::ios::binary | std::ios::trunc);
+    file << text;
+    file.close();
+    if (!file) {
+      std::remove(partial.c_str());
+      fail(path, ": cannot write the conversation");
+    }
+  }
+  if (std::rename(partial.c_str(), path.c_str()) != 0) {
+    std::remove(partial.c_str());
+    fail(path, ": cannot write the conversation (", std::strerror(errno), ")");
+  }
+}
+
+constexpr int64_t kDefaultChatContext = 4096;
+
 const char* kHelp =
     "/reset          forget the conversation (the system prompt stays)\n"
     "/system [TEXT]  set the system prompt for the next replies (no TEXT: remove it)\n"
@@ -130,19 +154,25 @@ void add_chat(CLI::App& app, Action& action) {
     std::string model, system, template_file;
     GenerationFlags flags;
     bool no_repack = false;
+    bool ctx_given = false;
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("model", o->model, "GGUF model file (or Hugging Face folder)")->required();
   cmd->add_option("--system", o->system, "System prompt");
   cmd->add_option("--template", o->template_file, "Chat template file (Jinja) instead of the model's");
   add_generation_options(cmd, o->flags, -1);
+  cmd->get_option("--ctx-size")->description("Context size (default: the model's, at most 4096; 0: the model's whole context)");
   cmd->add_flag("--no-repack", o->no_repack, "Use the weights as mapped from the file (no row-interleaved copy for the SIMD kernels)");
-  cmd->callback([o, &action] {
-    action = [o] {
+  cmd->callback([o, cmd, &action] {
+    action = [o, cmd] {
+      o->ctx_given = cmd->count("--ctx-size") > 0;
       finish_generation_options(o->flags);
-      const GenerateOptions& gen = o->flags.gen;
+      GenerateOptions gen = o->flags.gen;
       const bool interactive = ::isatty(STDIN_FILENO) != 0;
       const LoadedModel l = load_model(o->model, o->no_repack, gen.threads);
+      // A chat keeps its cache for the whole session: like llama.cpp and
+      // ollama, take a modest window unless -c asks for more (or 0 for all).
+      if (!o->ctx_given) gen.n_ctx = std::min<int64_t>(l.model->spec().n_ctx_train, kDefaultChatContext);
       const Vocab& vocab = l.tokenizer->vocab();
       std::optional<std::string> source;
       if (!o->template_file.empty()) source = read_file(o->template_file);
@@ -160,7 +190,9 @@ void add_chat(CLI::App& app, Action& action) {
         std::fprintf(stderr, "nomoat chat: %s (context %lld tokens). /help lists commands; Ctrl-C stops a reply, Ctrl-D exits.\n",
                      o->model.c_str(), static_cast<long long>(session.n_ctx()));
       }
-      InterruptGuard guard;
+      // Ctrl-C handling only on a terminal: a piped chat ends on SIGINT like any filter.
+      std::optional<InterruptGuard> guard;
+      if (interactive) guard.emplace();
       // Command feedback: on the terminal beside the replies; with piped
       // input on stderr, so stdout holds nothing but the replies.
       auto note = [interactive](const std::string& text) {
@@ -199,11 +231,13 @@ void add_chat(CLI::App& app, Action& action) {
               note("(/save needs a file name)\n");
               continue;
             }
-            std::ofstream file(arg, std::ios::binary);
-            file << chat.to_json().dump(2) << "\n";
-            file.close();
-            note(file ? "(saved " + std::to_string(chat.messages().size()) + " messages to " + arg + ")\n"
-                     : "(could not write " + arg + ")\n");
+            try {
+              save_conversation(chat, arg);
+              note("(saved " + std::to_string(chat.messages().size()) + " messages to " + arg + ")\n");
+            } catch (const Error& e) {
+              if (!interactive) throw;
+              note(std::string("(") + e.what() + ")\n");
+            }
           } else {
             note("(unknown command " + command + "; /help lists them)\n");
           }

@@ -188,6 +188,24 @@ TEST(ChatCli, TwoTurnsSaveResetAndCtrlDInATerminal) {
   EXPECT_EQ(piped, first_reply + "\n" + two["messages"][4]["content"].get<std::string>() + "\n");
 }
 
+TEST(ChatCli, PipedSaveKeepsAnyTextAndFailsLoudly) {
+  NOMOAT_REQUIRE_SHARED_DATA();
+  const fs::path dir = testing::scratch_dir("chat_cli_save");
+  const std::string model = chat_model(dir);
+  const std::string chat = testing::nomoat_binary() + " chat " + model + " -n 4 --temp 0 -t 1";
+  // Text that is not valid UTF-8 is saved (as U+FFFD), not a crash.
+  std::string output;
+  ASSERT_EQ(testing::run_command("printf 'caf\\351\\n/save " + (dir / "bytes.json").string() + "\\n' | " + chat, &output), 0)
+      << output;
+  const Json saved = load_json(dir / "bytes.json");
+  EXPECT_EQ(saved["messages"][0]["content"], "caf\xEF\xBF\xBD");
+  // A /save that cannot write ends a piped chat with an error naming the file.
+  const std::string bad = (dir / "missing" / "x.json").string();
+  EXPECT_EQ(testing::run_command("printf 'Hi\\n/save " + bad + "\\n' | " + chat, &output), 1) << output;
+  EXPECT_NE(output.find(bad + ": cannot write the conversation"), std::string::npos) << output;
+  EXPECT_FALSE(fs::exists(bad + ".partial"));
+}
+
 TEST(ChatCli, CtrlCStopsTheReplyAndTheChatGoesOn) {
   NOMOAT_REQUIRE_SHARED_DATA();
   const fs::path dir = testing::scratch_dir("chat_cli_interrupt");

@@ -62,6 +62,12 @@ TEST(Conversation, TurnsAccumulateAndReuseTheCache) {
   chat.reset();
   ASSERT_EQ(chat.messages().size(), 1u);
   EXPECT_EQ(chat.messages()[0]["role"], "system");
+  // After a reset the same question gets the same greedy reply, its prompt
+  // now entirely in the cache (only its last token is evaluated again).
+  const auto again = chat.reply("Once upon a time", greedy(8));
+  EXPECT_EQ(again.result.n_prompt_reused, static_cast<int64_t>(prompt.size()) - 1);
+  EXPECT_EQ(again.result.text, t1.result.text);
+  chat.reset();
   chat.set_system("");
   EXPECT_TRUE(chat.messages().empty());
 }
