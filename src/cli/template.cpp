@@ -112,7 +112,8 @@ void add_template(CLI::App& app, Action& action) {
       if (o->now >= 0) in.now = static_cast<std::time_t>(o->now);
       std::optional<std::string> source;
       if (!o->template_file.empty()) source = read_text(o->template_file);
-      const ModelChatTemplate m = model_chat_template(load_vocab(o->model), o->model, source, o->template_file);
+      const ModelChatTemplate m =
+          model_chat_template(load_vocab(o->model), o->model, source, o->template_file, !in.tools.is_null());
       in.bos_token = m.bos_token;
       in.eos_token = m.eos_token;
       const std::string prompt = m.chat_template.render(in);

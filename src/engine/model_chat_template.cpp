@@ -13,7 +13,16 @@ std::string token_text(const Vocab& vocab, TokenId id) {
 }  // namespace
 
 ModelChatTemplate model_chat_template(const Vocab& vocab, const std::string& model_path,
-                                      const std::optional<std::string>& source, const std::string& source_origin) {
+                                      const std::optional<std::string>& source, const std::string& source_origin,
+                                      bool for_tools) {
+  if (!source && for_tools) {
+    for (const auto& [name, text] : vocab.named_chat_templates) {
+      if (name == "tool_use") {
+        return ModelChatTemplate{ChatTemplate(text, model_path + ": chat template 'tool_use'"), token_text(vocab, vocab.bos),
+                                 token_text(vocab, vocab.eos)};
+      }
+    }
+  }
   if (!source && vocab.chat_template.empty()) {
     fail(model_path,
          ": the model has no chat template (no tokenizer.chat_template in a GGUF; no chat_template in "

@@ -26,10 +26,12 @@ struct ModelChatTemplate {
 };
 
 // The template `vocab` carries (loaded from `model_path`, named in errors),
-// or `source` instead when given (`source_origin` names it in errors).
-// Throws Error when there is no template or it does not parse.
+// or `source` instead when given (`source_origin` names it in errors). With
+// `for_tools`, a model's separate "tool_use" template is taken when it has
+// one, as transformers does when tools are passed. Throws Error when there
+// is no template or it does not parse.
 ModelChatTemplate model_chat_template(const Vocab& vocab, const std::string& model_path,
                                       const std::optional<std::string>& source = std::nullopt,
-                                      const std::string& source_origin = "");
+                                      const std::string& source_origin = "", bool for_tools = false);
 
 }  // namespace nomoat

@@ -574,22 +574,31 @@ void apply_special_tokens(const JsonDoc& doc, const JsonDoc* config, const Json&
   }
 }
 
-// chat_template: a string, or a list of {name, template} ("default" wins);
-// newer repositories keep it in chat_template.jinja instead.
-std::string read_chat_template(const JsonDoc* config, const fs::path& dir) {
+// chat_template: a string, or a list of {name, template} ("default" wins,
+// else the first; the others are kept by name, as transformers picks
+// "tool_use" when tools are given); newer repositories keep it in
+// chat_template.jinja instead.
+std::string read_chat_template(const JsonDoc* config, const fs::path& dir,
+                               std::vector<std::pair<std::string, std::string>>& named) {
   if (config != nullptr) {
     if (const Json* t = find_field(*config, config->root, "", "chat_template")) {
       if (t->is_string()) return t->get<std::string>();
       if (!t->is_array()) config->bad("chat_template", "must be a string or a list of {name, template}");
-      std::string first;
+      std::vector<std::pair<std::string, std::string>> all;
       for (size_t i = 0; i < t->size(); ++i) {
         const std::string where = index_path("chat_template", i);
-        const std::string name = string_field(*config, (*t)[i], where, "name");
-        const std::string text = string_field(*config, (*t)[i], where, "template");
-        if (name == "default") return text;
-        if (i == 0) first = text;
+        all.emplace_back(string_field(*config, (*t)[i], where, "name"),
+                         string_field(*config, (*t)[i], where, "template"));
       }
-      return first;
+      if (all.empty()) return "";
+      size_t chosen = 0;
+      for (size_t i = 0; i < all.size(); ++i) {
+        if (all[i].first == "default") chosen = i;
+      }
+      for (size_t i = 0; i < all.size(); ++i) {
+        if (i != chosen) named.push_back(all[i]);
+      }
+      return all[chosen].second;
     }
   }
   const fs::path jinja = dir / "chat_template.jinja";
@@ -669,7 +678,7 @@ Vocab load_vocab_hf(const std::string& path) {
     }
   }
   apply_special_tokens(doc, config.get(), model, v);
-  v.chat_template = read_chat_template(config.get(), dir);
+  v.chat_template = read_chat_template(config.get(), dir, v.named_chat_templates);
   v.finalize(doc.path);
   // Generation may also stop on ids that only generation_config.json names.
   for (TokenId id : generation_eos_ids(dir, v.size())) {

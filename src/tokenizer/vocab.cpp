@@ -154,6 +154,17 @@ Vocab load_vocab_gguf(const GgufFile& f) {
   read_flag(f, "tokenizer.ggml.add_space_prefix", &v.add_space_prefix);
   read_flag(f, "tokenizer.ggml.remove_extra_whitespaces", &v.remove_extra_whitespaces);
   v.chat_template = f.get_string_or("tokenizer.chat_template", "");
+  if (const GgufValue* names = f.find("tokenizer.chat_templates")) {
+    if (!names->is_array() || names->array_type() != GgufType::STRING) {
+      fail(f.path(), ": tokenizer.chat_templates must be an array of strings");
+    }
+    for (const std::string& name : names->strings()) {
+      if (name == "default") continue;
+      const std::string key = "tokenizer.chat_template." + name;
+      if (f.find(key) == nullptr) fail(f.path(), ": tokenizer.chat_templates names '", name, "' but ", key, " is missing");
+      v.named_chat_templates.emplace_back(name, f.get_string(key));
+    }
+  }
   if (v.kind == TokenizerKind::kBpe) {
     // Llama 3 style vocabularies take a whole pre-token as one id when it exists.
     v.ignore_merges = pre_tokenizer_ignores_merges(v.pre);
@@ -210,6 +221,14 @@ void write_vocab_gguf(const Vocab& v, GgufWriter& w) {
   }
   if (v.remove_extra_whitespaces) w.set("tokenizer.ggml.remove_extra_whitespaces", GgufValue::boolean(true));
   if (!v.chat_template.empty()) w.set("tokenizer.chat_template", GgufValue::string(v.chat_template));
+  if (!v.named_chat_templates.empty()) {
+    std::vector<std::string> names;
+    for (const auto& [name, text] : v.named_chat_templates) {
+      names.push_back(name);
+      w.set("tokenizer.chat_template." + name, GgufValue::string(text));
+    }
+    w.set("tokenizer.chat_templates", GgufValue::string_array(names));
+  }
 }
 
 Vocab load_vocab(const std::string& path) {

@@ -63,6 +63,9 @@ struct Vocab {
   bool lowercase = false;              // WPM: lower-case input
   std::string normalization;           // "", "NFC", "NFKC", "NFD"
   std::string chat_template;           // tokenizer.chat_template ("" if none)
+  // Further named templates (HF's list form; GGUF tokenizer.chat_template.<name>
+  // listed in tokenizer.chat_templates), e.g. {"tool_use", ...}, "default" excluded.
+  std::vector<std::pair<std::string, std::string>> named_chat_templates;
 
   // Derived lookups, filled by finalize().
   std::unordered_map<std::string, TokenId> token_to_id;
