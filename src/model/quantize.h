@@ -38,6 +38,7 @@ struct QuantizeTensor {
   uint64_t from_bytes = 0;
   uint64_t to_bytes = 0;
   bool kept = false;  // not a quantizable matrix (norm, bias, router...): copied as it is
+  KeptTensor kept_as = KeptTensor::kNo;  // why it is kept
 };
 
 struct QuantizePlan {

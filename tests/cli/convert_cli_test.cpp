@@ -75,6 +75,31 @@ TEST(CliConvert, ConvertsWithProgressAndSummary) {
   EXPECT_NE(out.find("Q8_0"), std::string::npos) << out;
 }
 
+// The MoE router stays F32 with a single --type, as with a preset and as
+// `nomoat quantize` keeps it: one rule (quant_mix_kept) for every path.
+TEST(CliConvert, SingleTypeKeepsTheRouter) {
+  REQUIRE_NUMPY();
+  for (const char* arch : {"mixtral", "qwen3moe"}) {
+    SCOPED_TRACE(arch);
+    const fs::path dir = hf_folder(std::string("convert_router_") + arch, std::string(R"({"arch": ")") + arch + R"("})");
+    const fs::path out_file = dir.parent_path() / "quantized.gguf";
+    std::string out;
+    for (const char* type : {"q4_k", "q8_0", "q4_k_m"}) {
+      ASSERT_EQ(convert(dir, out_file, std::string("-q --type ") + type, &out), 0) << out;
+      ASSERT_EQ(run_command(nomoat_binary() + " info --json " + out_file.string(), &out, false), 0) << out;
+      const nlohmann::json info = nlohmann::json::parse(out);
+      int routers = 0;
+      for (const auto& t : info["tensors"]) {
+        const std::string name = t["name"];
+        if (name.find("ffn_gate_inp.weight") == std::string::npos) continue;
+        ++routers;
+        EXPECT_EQ(t["type"], "F32") << type << " " << name;
+      }
+      EXPECT_EQ(routers, 2) << type;
+    }
+  }
+}
+
 TEST(CliConvert, NotesWhatIsLeftOut) {
   REQUIRE_NUMPY();
   // Tied embeddings with an lm_head saved anyway, and a window GGUF llama does not keep.

@@ -100,6 +100,21 @@ INSTANTIATE_TEST_SUITE_P(Presets, QuantizeCli,
                          ::testing::Values("q8_0", "q6_k", "q5_k_m", "q5_k_s", "q4_k_m", "q4_k_s", "q4_0", "q3_k_m", "q2_k"),
                          [](const auto& info) { return std::string(info.param); });
 
+// A MoE model: the routers are kept in their F16 and the summary says so.
+TEST(QuantizeCliSummary, NamesKeptRouters) {
+  const fs::path dir = testing::scratch_dir("quantize_cli_moe");
+  const std::string in = (dir / "moe.gguf").string(), out = (dir / "q4_k.gguf").string();
+  std::string log;
+  ASSERT_EQ(nomoat("gen-model -q --n-embd 256 --n-layer 2 --n-head 4 --n-ff 256 --n-vocab 512 --n-expert 4 -o " + in, &log), 0) << log;
+  ASSERT_EQ(nomoat("quantize -q " + in + " " + out + " q4_k", &log), 0) << log;
+  auto row = [&log](const std::string& type) {
+    const size_t at = log.find("\n  " + type + " ");
+    return at == std::string::npos ? std::string() : log.substr(at + 1, log.find('\n', at + 1) - at - 1);
+  };
+  EXPECT_NE(row("F16").find("(2 MoE routers kept)"), std::string::npos) << log;
+  EXPECT_NE(row("F32").find("(5 norms/vectors kept)"), std::string::npos) << log;
+}
+
 TEST(QuantizeCliErrors, RefusesToOverwriteTheInput) {
   const fs::path dir = make_input("quantize_cli_overwrite");
   const std::string in = (dir / "f16.gguf").string();
