@@ -13,6 +13,11 @@
 
 namespace nomoat {
 
+// Refuses, before any work is done, an output GGUF path that cannot be
+// written: a directory, or one whose folder is missing or not writable.
+// Throws Error naming the path and the problem.
+void check_gguf_output_path(const std::string& path);
+
 class GgufWriter {
  public:
   // Fills `dst` (exactly `nbytes`) with the tensor's encoded data.

@@ -141,6 +141,10 @@ QuantizePlan plan_quantize(const GgufFile& in, const QuantizeOptions& o) {
   plan.facts = quant_model_facts(in);
   const std::optional<DType> output_type = forced_type("--output-type", o.output_type);
   const std::optional<DType> embedding_type = forced_type("--embedding-type", o.embedding_type);
+  if (output_type && embedding_type && !plan.facts.has_output) {
+    fail(in.path(), ": --output-type and --embedding-type both name token_embd.weight (the model has no output.weight: "
+         "the embedding is the output matrix); give only one");
+  }
   const GgufTensorInfo* first_requantized = nullptr;
   for (const GgufTensorInfo& t : in.tensors()) {
     QuantizeTensor q;
@@ -202,6 +206,7 @@ QuantizeResult write_quantized(const GgufFile& in, const QuantizePlan& plan, con
                                const std::function<void(const QuantizeProgress&)>& progress) {
   const auto start = std::chrono::steady_clock::now();
   refuse_input_as_output(in.path(), out_path);
+  check_gguf_output_path(out_path);  // before the work, not at the final rename
   if (plan.tensors.size() != in.tensors().size()) fail(in.path(), ": the quantization plan was made for another file");
   QuantizeResult r;
   r.plan = plan;

@@ -25,7 +25,7 @@ struct QuantizeOptions {
   bool pure = false;            // every matrix the preset's base type (no per-tensor mix)
   bool allow_requantize = false;  // re-encode tensors that are already quantized
   std::string output_type;      // "" : the mix decides the output matrix's type
-  std::string embedding_type;   // "" : the mix decides token_embd's type
+  std::string embedding_type;   // "" : the mix decides token_embd's type (tied models: one of the two, not both)
   int threads = 0;              // 0: all cores
 };
 

@@ -129,6 +129,33 @@ TEST(QuantizeCliErrors, RefusesToOverwriteTheInput) {
   EXPECT_EQ(slurp(in), before);
 }
 
+// An output that cannot be written is refused before any tensor is encoded
+// (a directory used to fail only at the final rename, after all the work).
+TEST(QuantizeCliErrors, UnwritableOutputIsRefusedUpFront) {
+  const fs::path dir = make_input("quantize_cli_out_dir");
+  const std::string in = (dir / "f16.gguf").string();
+  fs::create_directory(dir / "existing");
+  std::string log;
+  EXPECT_EQ(nomoat("quantize " + in + " " + (dir / "existing").string() + " q4_k_m", &log), 1);
+  EXPECT_EQ(log, "nomoat: error: " + (dir / "existing").string() + ": is a directory; give the output GGUF file's name\n");
+  EXPECT_FALSE(fs::exists(dir / "existing.partial"));
+  const std::string nowhere = (dir / "missing" / "out.gguf").string();
+  EXPECT_EQ(nomoat("quantize " + in + " " + nowhere + " q4_k_m", &log), 1);
+  EXPECT_EQ(log, "nomoat: error: " + nowhere + ": the folder " + (dir / "missing").string() + " does not exist\n");
+}
+
+// In a tied model token_embd is the output matrix: both forcing options at once are refused.
+TEST(QuantizeCliErrors, OutputAndEmbeddingTypeTogetherOnATiedModel) {
+  const fs::path dir = testing::scratch_dir("quantize_cli_tied");
+  const std::string in = (dir / "tied.gguf").string(), out = (dir / "out.gguf").string();
+  std::string log;
+  ASSERT_EQ(nomoat("gen-model -q --tied --n-embd 256 --n-vocab 512 -o " + in, &log), 0) << log;
+  EXPECT_EQ(nomoat("quantize " + in + " " + out + " q4_k_m --output-type q8_0 --embedding-type q4_0", &log), 1);
+  EXPECT_EQ(lines(log), 1) << log;
+  EXPECT_NE(log.find("--output-type and --embedding-type both name token_embd.weight"), std::string::npos) << log;
+  EXPECT_FALSE(fs::exists(out));
+}
+
 TEST(QuantizeCliErrors, UnknownTypeListsTheKnownOnes) {
   const fs::path dir = make_input("quantize_cli_unknown");
   std::string log;
