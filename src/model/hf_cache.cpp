@@ -19,7 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // Bump when conversion output changes, so older cache files are not reused.
-constexpr const char* kConverterVersion = "nomoat-hf-convert-1";
+constexpr const char* kConverterVersion = "nomoat-hf-convert-2";
 
 uint64_t fnv1a(const std::string& bytes, uint64_t h = 0xcbf29ce484222325ull) {
   for (unsigned char c : bytes) h = (h ^ c) * 0x100000001b3ull;
