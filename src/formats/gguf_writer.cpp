@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "base/error.h"
+#include "base/partial_file.h"
 
 namespace nomoat {
 namespace {
@@ -175,6 +176,8 @@ std::vector<uint8_t> GgufWriter::to_bytes() const {
 
 void GgufWriter::write(const std::string& path, const Progress& progress) const {
   const std::string partial = path + ".partial";
+  // Ctrl-C or a kill while writing removes the partial file too.
+  const PartialFileGuard guard(partial);
   std::unique_ptr<FILE, FileCloser> f(std::fopen(partial.c_str(), "wb"));
   if (!f) fail(partial, ": cannot create: ", std::strerror(errno));
   auto put = [&](const void* p, size_t n) {

@@ -41,7 +41,9 @@ class GgufWriter {
   // Copies every key and tensor of `file` (data referenced in place).
   void copy_from(const GgufFile& file);
 
-  // Writes to `path` via `path.partial`; an interrupted write leaves no half file at `path`.
+  // Writes to `path` via `path.partial`; an interrupted write leaves no half
+  // file at `path`, and a failed one, or one stopped by SIGINT, SIGTERM or
+  // SIGHUP (base/partial_file.h), removes `path.partial`.
   void write(const std::string& path, const Progress& progress = nullptr) const;
   // The whole file in memory (tests and small files).
   std::vector<uint8_t> to_bytes() const;
