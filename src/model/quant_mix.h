@@ -5,8 +5,9 @@
 // bits for attn_v and ffn_down in the first and last eighth of the layers
 // and every third layer between, Q6_K for the output matrix, and fallbacks
 // for rows that do not split into 256-element super-blocks.
-// docs/quantize.md has the table. Used by `gen-model --type` and
-// `nomoat quantize` (model/quantize.h).
+// docs/quantize.md has the table. Used by `gen-model --type`,
+// `convert --type` (model/weight_writer.h) and `nomoat quantize`
+// (model/quantize.h).
 #pragma once
 
 #include <cstdint>
