@@ -82,14 +82,22 @@ void print_summary(const std::string& in_path, const std::string& out_path, cons
   std::printf("  output: %10s, %5.2f bits per weight (%lld parameters)\n", human_bytes(r.out_file_size).c_str(),
               plan.to_bits_per_weight(), static_cast<long long>(plan.n_elements));
   struct Row {
-    int64_t tensors = 0, kept = 0, elements = 0;
+    int64_t tensors = 0, elements = 0;
+    int64_t vectors = 0, routers = 0, others = 0;  // kept as they are, by why
     uint64_t bytes = 0;
   };
   std::map<std::string, Row> rows;
   for (const QuantizeTensor& t : plan.tensors) {
     Row& row = rows[dtype_traits(t.to).name];
     row.tensors += 1;
-    row.kept += t.kept ? 1 : 0;
+    switch (t.kept_as) {
+      case KeptTensor::kNo: break;
+      case KeptTensor::kVector:
+      case KeptTensor::kNorm: row.vectors += 1; break;
+      case KeptTensor::kRouter: row.routers += 1; break;
+      case KeptTensor::kNotWeight:
+      case KeptTensor::kNotFloat: row.others += 1; break;
+    }
     row.elements += t.n_elements;
     row.bytes += t.to_bytes;
   }
@@ -97,7 +105,14 @@ void print_summary(const std::string& in_path, const std::string& out_path, cons
   for (const auto& [type, row] : rows) {
     std::printf("  %-6s %8lld %10s %12s", type.c_str(), static_cast<long long>(row.tensors), human_count(row.elements).c_str(),
                 human_bytes(row.bytes).c_str());
-    if (row.kept > 0) std::printf("  (%lld norms/vectors kept)", static_cast<long long>(row.kept));
+    std::string kept;
+    auto add = [&kept](int64_t n, const char* what) {
+      if (n > 0) kept += (kept.empty() ? "" : ", ") + std::to_string(n) + " " + what;
+    };
+    add(row.vectors, "norms/vectors");
+    add(row.routers, row.routers == 1 ? "MoE router" : "MoE routers");
+    add(row.others, row.others == 1 ? "other tensor" : "other tensors");
+    if (!kept.empty()) std::printf("  (%s kept)", kept.c_str());
     std::printf("\n");
   }
 }

@@ -1,5 +1,7 @@
 #include "formats/gguf_writer.h"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -7,6 +9,7 @@
 #include <memory>
 
 #include "base/error.h"
+#include "base/partial_file.h"
 
 namespace nomoat {
 namespace {
@@ -63,6 +66,17 @@ struct FileCloser {
 };
 
 }  // namespace
+
+void check_gguf_output_path(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (path.empty()) fail("the output file name is empty");
+  if (fs::is_directory(path, ec)) fail(path, ": is a directory; give the output GGUF file's name");
+  const fs::path parent = fs::path(path).parent_path();
+  const std::string folder = parent.empty() ? std::string(".") : parent.string();
+  if (!fs::is_directory(folder, ec)) fail(path, ": the folder ", folder, " does not exist");
+  if (::access(folder.c_str(), W_OK | X_OK) != 0) fail(path, ": cannot write in the folder ", folder, ": ", std::strerror(errno));
+}
 
 GgufWriter::GgufWriter(uint32_t alignment) : alignment_(alignment) {
   if (alignment == 0 || (alignment & (alignment - 1)) != 0) {
@@ -162,6 +176,8 @@ std::vector<uint8_t> GgufWriter::to_bytes() const {
 
 void GgufWriter::write(const std::string& path, const Progress& progress) const {
   const std::string partial = path + ".partial";
+  // Ctrl-C or a kill while writing removes the partial file too.
+  const PartialFileGuard guard(partial);
   std::unique_ptr<FILE, FileCloser> f(std::fopen(partial.c_str(), "wb"));
   if (!f) fail(partial, ": cannot create: ", std::strerror(errno));
   auto put = [&](const void* p, size_t n) {

@@ -13,6 +13,11 @@
 
 namespace nomoat {
 
+// Refuses, before any work is done, an output GGUF path that cannot be
+// written: a directory, or one whose folder is missing or not writable.
+// Throws Error naming the path and the problem.
+void check_gguf_output_path(const std::string& path);
+
 class GgufWriter {
  public:
   // Fills `dst` (exactly `nbytes`) with the tensor's encoded data.
@@ -36,7 +41,9 @@ class GgufWriter {
   // Copies every key and tensor of `file` (data referenced in place).
   void copy_from(const GgufFile& file);
 
-  // Writes to `path` via `path.partial`; an interrupted write leaves no half file at `path`.
+  // Writes to `path` via `path.partial`; an interrupted write leaves no half
+  // file at `path`, and a failed one, or one stopped by SIGINT, SIGTERM or
+  // SIGHUP (base/partial_file.h), removes `path.partial`.
   void write(const std::string& path, const Progress& progress = nullptr) const;
   // The whole file in memory (tests and small files).
   std::vector<uint8_t> to_bytes() const;

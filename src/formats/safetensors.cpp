@@ -117,13 +117,24 @@ void SafetensorsFile::parse_all() {
   if (json_depth(text, kSafetensorsMaxJsonDepth) > kSafetensorsMaxJsonDepth) {
     fail(file, ": JSON header nests deeper than ", kSafetensorsMaxJsonDepth, " levels");
   }
+  // nlohmann::json sorts an object's members, so the header's order is
+  // taken from the parser as it goes (nlohmann::ordered_json would keep it
+  // too, but inserts in linear time: quadratic in a crafted 100 MB header).
   // Duplicate names would silently replace each other in the parsed object.
   std::unordered_set<std::string> seen;
-  std::string duplicate;
+  std::vector<std::string> order, metadata_order;
+  std::string duplicate, top_key;
   const auto note_key = [&](int depth, Json::parse_event_t event, Json& parsed) {
-    if (depth == 1 && event == Json::parse_event_t::key && parsed.is_string() && duplicate.empty() &&
-        !seen.insert(parsed.get<std::string>()).second) {
-      duplicate = parsed.get<std::string>();
+    if (event != Json::parse_event_t::key || !parsed.is_string()) return true;
+    if (depth == 1) {
+      top_key = parsed.get<std::string>();
+      if (!seen.insert(top_key).second) {
+        if (duplicate.empty()) duplicate = top_key;
+      } else {
+        order.push_back(top_key);
+      }
+    } else if (depth == 2 && top_key == "__metadata__") {
+      metadata_order.push_back(parsed.get<std::string>());
     }
     return true;
   };
@@ -138,10 +149,14 @@ void SafetensorsFile::parse_all() {
 
   const uint64_t data_size = bytes_.size() - 8 - n;
   const uint8_t* data = bytes_.data() + 8 + n;
-  for (const auto& [name, entry] : header.items()) {
+  for (const std::string& name : order) {
+    const Json& entry = header.at(name);
     if (name == "__metadata__") {
       if (!entry.is_object()) fail(file, ": '__metadata__' is ", json_kind(entry), ", not a map of strings");
-      for (const auto& [key, value] : entry.items()) {
+      std::unordered_set<std::string> listed;
+      for (const std::string& key : metadata_order) {
+        if (!listed.insert(key).second) continue;  // a repeated key: its last value, once
+        const Json& value = entry.at(key);
         if (!value.is_string()) fail(file, ": '__metadata__' key '", key, "' is ", json_kind(value), ", not a string");
         metadata_.emplace_back(key, value.get<std::string>());
       }
@@ -181,10 +196,13 @@ void SafetensorsFile::parse_all() {
            data_size, " bytes; the file may be truncated)");
     }
     uint64_t need = 0;
-    if (__builtin_mul_overflow(static_cast<uint64_t>(t.n_elements), st_dtype_size(t.dtype), &need) || need != t.nbytes()) {
-      fail(file, ": ", label, ": shape ", t.shape_string(), " of ", st_dtype_name(t.dtype), " needs ",
-           static_cast<uint64_t>(t.n_elements) * st_dtype_size(t.dtype), " bytes but data_offsets [", t.begin, ", ", t.end,
-           "] hold ", t.nbytes());
+    if (__builtin_mul_overflow(static_cast<uint64_t>(t.n_elements), st_dtype_size(t.dtype), &need)) {
+      fail(file, ": ", label, ": shape ", t.shape_string(), " x ", st_dtype_size(t.dtype), "-byte ", st_dtype_name(t.dtype),
+           " overflows a 64-bit byte count");
+    }
+    if (need != t.nbytes()) {
+      fail(file, ": ", label, ": shape ", t.shape_string(), " of ", st_dtype_name(t.dtype), " needs ", need,
+           " bytes but data_offsets [", t.begin, ", ", t.end, "] hold ", t.nbytes());
     }
     t.data = data + t.begin;
     index_.emplace(t.name, tensors_.size());

@@ -69,6 +69,7 @@ class SafetensorsFile {
   // In header order.
   const std::vector<SafetensorsTensor>& tensors() const { return tensors_; }
   const SafetensorsTensor* find(std::string_view name) const;
+  // "__metadata__", in header order.
   const std::vector<std::pair<std::string, std::string>>& metadata() const { return metadata_; }
 
   // Elements [first, first + n) of `t` (a tensor of this file) as floats.

@@ -18,13 +18,16 @@ struct WeightMap {
 };
 
 WeightMap read_weight_map(const fs::path& index) {
-  const JsonFile f = JsonFile::read(index.string());
+  const JsonFile f = JsonFile::read(index.string(), "weight_map");
   const auto map = f.root.find("weight_map");
   if (map == f.root.end()) f.bad("weight_map", "is missing");
   if (!map->is_object()) f.bad("weight_map", "is " + json_kind(*map) + ", not a map of tensor name -> shard file");
   if (map->empty()) f.bad("weight_map", "is empty");
   WeightMap m;
-  for (const auto& [tensor, shard] : map->items()) {
+  for (const std::string& tensor : f.ordered_keys) {
+    const auto found = map->find(tensor);
+    if (found == map->end()) continue;  // listed only in an earlier, repeated weight_map
+    const nlohmann::json& shard = *found;
     const std::string field = "weight_map." + tensor.substr(0, 200);
     if (!shard.is_string()) f.bad(field, "is " + json_kind(shard) + ", not a shard file name");
     const std::string name = shard.get<std::string>();

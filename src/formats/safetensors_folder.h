@@ -33,7 +33,7 @@ class SafetensorsFolder {
   static std::vector<std::string> weight_files(const std::string& dir);
 
   const Entry* find(std::string_view name) const;
-  // Tensor names: in file order, or by name when sharded.
+  // Tensor names: in header order, or in the index's order when sharded.
   const std::vector<std::string>& names() const { return names_; }
   const std::vector<std::unique_ptr<SafetensorsFile>>& files() const { return files_; }
 

@@ -65,6 +65,12 @@ struct HfHparams {
   int64_t rope_dim = 0;
   int64_t n_expert = 0, n_expert_used = 0, n_ff_expert = 0;
   bool tied = false;  // no lm_head: the output matrix is the embedding
+  // config.json's sliding_window: the class default when the key is absent
+  // (sliding_window_is_default), 0 when null (no window). Whether a window
+  // applies at all is the architecture hook's business (Qwen: only with
+  // use_sliding_window).
+  int64_t sliding_window = 0;
+  bool sliding_window_is_default = false;
 
   int64_t q_dim() const { return n_head * head_dim; }
   int64_t kv_dim() const { return n_head_kv * head_dim; }
@@ -99,6 +105,9 @@ struct HfPlan {
   void set(const std::string& key, GgufValue value);
 };
 
+// The defaults are those of the class's transformers config (LlamaConfig,
+// MixtralConfig, Gemma3TextConfig, ...), used when config.json leaves a
+// field out.
 struct HfArchitecture {
   const char* hf_name;    // config.json "architectures"[0]
   const char* gguf_arch;  // general.architecture
@@ -106,6 +115,11 @@ struct HfArchitecture {
   bool norm_plus_one = false;     // HF norms compute x * (1 + w); GGUF stores w + 1 (Gemma)
   bool tied_by_default = false;   // tie_word_embeddings when config.json does not say
   double default_norm_eps = 1e-6; // rms_norm_eps when config.json does not say
+  double default_rope_theta = 10000.0;  // rope_theta (transformers 5: default_theta) when config.json does not say
+  int64_t default_sliding_window = 0;   // sliding_window when config.json has no such key (0: none)
+  // The MLP activation hidden_act must name (its default when absent); any
+  // other is refused naming the field. nullptr: the hook checks it (Gemma).
+  const char* hidden_act = "silu";
   // Architecture-specific checks, hyperparameters and keys (may be null).
   void (*configure)(const HfConfig& config, HfPlan& plan) = nullptr;
 };
@@ -122,14 +136,20 @@ void read_hf_hparams(const HfConfig& config, const HfArchitecture& arch, HfPlan&
 
 // RoPE parameters of one kind of layer: transformers 4's "rope_theta" +
 // "rope_scaling", or transformers 5's "rope_parameters" (Gemma 3: one
-// object per layer type, "full_attention" / "sliding_attention").
+// object per layer type, "full_attention" / "sliding_attention"); the base
+// is `default_theta` when neither gives it.
 struct HfRope {
   double theta = 10000.0;
   const nlohmann::json* scaling = nullptr;  // the object naming rope_type (or type); null for plain RoPE
   std::string field;              // where it was read, for errors
   std::string type;               // "" (plain), "linear", "yarn", "llama3", "longrope", ...
 };
-HfRope hf_rope(const HfConfig& config, std::string_view layer_type);
+HfRope hf_rope(const HfConfig& config, std::string_view layer_type, double default_theta);
+
+// GGUF llama and phi3 have no key for a sliding window (the engine attends
+// to the whole context): a window shorter than the context is dropped with
+// a note naming where it came from, as llama.cpp does.
+void note_unkept_sliding_window(HfPlan& plan);
 
 // The GGUF tensors of every layer and the embedding, final norm and output.
 void plan_hf_tensors(const HfArchitecture& arch, HfPlan& plan);

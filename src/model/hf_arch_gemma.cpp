@@ -78,6 +78,13 @@ void check_layer_types(const HfConfig& c, const HfPlan& p, int64_t n) {
   }
 }
 
+// The local layers' window (the class default 4096 when absent); null
+// would leave them no window, which the engine's pattern cannot say.
+int64_t local_window(const HfConfig& c, const HfPlan& p) {
+  if (p.hp.sliding_window <= 0) c.bad("sliding_window", "must be a positive window for Gemma's local layers");
+  return p.hp.sliding_window;
+}
+
 void configure_gemma2(const HfConfig& c, HfPlan& p) {
   check_gelu_tanh(c);
   check_attention_scale(c, p, 46);
@@ -86,7 +93,7 @@ void configure_gemma2(const HfConfig& c, HfPlan& p) {
   // null means no cap; the engine's defaults (50, 30) apply only when the key is absent.
   p.set("attn_logit_softcapping", GgufValue::f32(static_cast<float>(c.get_float_or("attn_logit_softcapping", 0.0))));
   p.set("final_logit_softcapping", GgufValue::f32(static_cast<float>(c.get_float_or("final_logit_softcapping", 0.0))));
-  p.set("attention.sliding_window", GgufValue::u32(static_cast<uint32_t>(c.get_int_or("sliding_window", 4096))));
+  p.set("attention.sliding_window", GgufValue::u32(static_cast<uint32_t>(local_window(c, p))));
 }
 
 void configure_gemma3(const HfConfig& c, HfPlan& p) {
@@ -100,12 +107,12 @@ void configure_gemma3(const HfConfig& c, HfPlan& p) {
   if (c.has("final_logit_softcapping")) {
     p.set("final_logit_softcapping", GgufValue::f32(static_cast<float>(c.get_float("final_logit_softcapping"))));
   }
-  p.set("attention.sliding_window", GgufValue::u32(static_cast<uint32_t>(c.get_int_or("sliding_window", 4096))));
+  p.set("attention.sliding_window", GgufValue::u32(static_cast<uint32_t>(local_window(c, p))));
   // Local layers: their own base and no scaling (rope_local_base_freq in
   // transformers 4, rope_parameters.sliding_attention in 5).
   double local_base = c.get_float_or("rope_local_base_freq", 10000.0);
   if (const auto* params = c.find("rope_parameters"); params != nullptr && HfConfig::member(*params, "sliding_attention")) {
-    const HfRope local = hf_rope(c, "sliding_attention");
+    const HfRope local = hf_rope(c, "sliding_attention", local_base);
     if (!local.type.empty()) c.bad(local.field, "scales the local layers' RoPE, which GGUF gemma3 cannot say");
     local_base = local.theta;
   }
@@ -114,7 +121,24 @@ void configure_gemma3(const HfConfig& c, HfPlan& p) {
 
 }  // namespace
 
-extern const HfArchitecture kHfGemma2 = {"Gemma2ForCausalLM", "gemma2", kGemma2Layer, true, true, 1e-6, configure_gemma2};
-extern const HfArchitecture kHfGemma3 = {"Gemma3ForCausalLM", "gemma3", kGemma3Layer, true, true, 1e-6, configure_gemma3};
+extern const HfArchitecture kHfGemma2 = {.hf_name = "Gemma2ForCausalLM",
+                                         .gguf_arch = "gemma2",
+                                         .layer = kGemma2Layer,
+                                         .norm_plus_one = true,
+                                         .tied_by_default = true,
+                                         .default_norm_eps = 1e-6,
+                                         .default_sliding_window = 4096,
+                                         .hidden_act = nullptr,  // hidden_activation: check_gelu_tanh
+                                         .configure = configure_gemma2};
+extern const HfArchitecture kHfGemma3 = {.hf_name = "Gemma3ForCausalLM",
+                                         .gguf_arch = "gemma3",
+                                         .layer = kGemma3Layer,
+                                         .norm_plus_one = true,
+                                         .tied_by_default = true,
+                                         .default_norm_eps = 1e-6,
+                                         .default_rope_theta = 1e6,  // the global layers'; local ones below
+                                         .default_sliding_window = 4096,
+                                         .hidden_act = nullptr,
+                                         .configure = configure_gemma3};
 
 }  // namespace nomoat

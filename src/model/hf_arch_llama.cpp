@@ -36,11 +36,9 @@ void configure_llama(const HfConfig& c, HfPlan& p) {
   // GGUF llama has no slots for projection biases.
   if (c.get_bool_or("attention_bias", false)) c.bad("attention_bias", "true is not supported for llama-architecture models");
   if (c.get_bool_or("mlp_bias", false)) c.bad("mlp_bias", "true is not supported for llama-architecture models");
-  // Mistral 7B v0.1 declares a 4096 window; llama.cpp's llama files drop it too.
-  if (c.has("sliding_window") && c.get_int("sliding_window") < p.hp.n_ctx) {
-    p.notes.push_back("sliding_window " + std::to_string(c.get_int("sliding_window")) +
-                      " is not kept: GGUF llama attends to the whole context");
-  }
+  // Mistral 7B v0.1 declares a 4096 window (and MistralConfig defaults to
+  // it); llama.cpp's llama files drop it too.
+  note_unkept_sliding_window(p);
 }
 
 void configure_mixtral(const HfConfig& c, HfPlan& p) {
@@ -57,8 +55,19 @@ void configure_mixtral(const HfConfig& c, HfPlan& p) {
 
 }  // namespace
 
-extern const HfArchitecture kHfLlama = {"LlamaForCausalLM", "llama", kLlamaLayer, false, false, 1e-6, configure_llama};
-extern const HfArchitecture kHfMistral = {"MistralForCausalLM", "llama", kLlamaLayer, false, false, 1e-6, configure_llama};
-extern const HfArchitecture kHfMixtral = {"MixtralForCausalLM", "llama", kMixtralLayer, false, false, 1e-5, configure_mixtral};
+extern const HfArchitecture kHfLlama = {
+    .hf_name = "LlamaForCausalLM", .gguf_arch = "llama", .layer = kLlamaLayer, .default_norm_eps = 1e-6, .configure = configure_llama};
+extern const HfArchitecture kHfMistral = {.hf_name = "MistralForCausalLM",
+                                          .gguf_arch = "llama",
+                                          .layer = kLlamaLayer,
+                                          .default_norm_eps = 1e-6,
+                                          .default_sliding_window = 4096,
+                                          .configure = configure_llama};
+extern const HfArchitecture kHfMixtral = {.hf_name = "MixtralForCausalLM",
+                                          .gguf_arch = "llama",
+                                          .layer = kMixtralLayer,
+                                          .default_norm_eps = 1e-5,
+                                          .default_rope_theta = 1e6,
+                                          .configure = configure_mixtral};
 
 }  // namespace nomoat

@@ -17,17 +17,14 @@ constexpr HfLayerTensor kPhi3Layer[] = {
 };
 
 void configure_phi3(const HfConfig& c, HfPlan& p) {
-  if (c.get_string_or("hidden_act", "silu") != "silu") c.bad("hidden_act", "must be 'silu' for Phi-3");
   if (c.get_bool_or("attention_bias", false)) c.bad("attention_bias", "true is not supported for Phi-3");
   // As llama.cpp: the models were evaluated with full attention.
-  if (c.has("sliding_window") && c.get_int("sliding_window") < p.hp.n_ctx) {
-    p.notes.push_back("sliding_window " + std::to_string(c.get_int("sliding_window")) +
-                      " is not kept: GGUF phi3 attends to the whole context");
-  }
+  note_unkept_sliding_window(p);
 }
 
 }  // namespace
 
-extern const HfArchitecture kHfPhi3 = {"Phi3ForCausalLM", "phi3", kPhi3Layer, false, false, 1e-5, configure_phi3};
+extern const HfArchitecture kHfPhi3 = {
+    .hf_name = "Phi3ForCausalLM", .gguf_arch = "phi3", .layer = kPhi3Layer, .default_norm_eps = 1e-5, .configure = configure_phi3};
 
 }  // namespace nomoat

@@ -83,9 +83,17 @@ void configure_qwen3moe(const HfConfig& c, HfPlan& p) {
 
 }  // namespace
 
-extern const HfArchitecture kHfQwen2 = {"Qwen2ForCausalLM", "qwen2", kQwen2Layer, false, false, 1e-6,
-                                        [](const HfConfig& c, HfPlan&) { no_sliding_window(c); }};
-extern const HfArchitecture kHfQwen3 = {"Qwen3ForCausalLM", "qwen3", kQwen3Layer, false, false, 1e-6, configure_qwen3};
-extern const HfArchitecture kHfQwen3Moe = {"Qwen3MoeForCausalLM", "qwen3moe", kQwen3MoeLayer, false, false, 1e-6, configure_qwen3moe};
+extern const HfArchitecture kHfQwen2 = {.hf_name = "Qwen2ForCausalLM",
+                                        .gguf_arch = "qwen2",
+                                        .layer = kQwen2Layer,
+                                        .default_norm_eps = 1e-6,
+                                        .configure = [](const HfConfig& c, HfPlan&) { no_sliding_window(c); }};
+extern const HfArchitecture kHfQwen3 = {
+    .hf_name = "Qwen3ForCausalLM", .gguf_arch = "qwen3", .layer = kQwen3Layer, .default_norm_eps = 1e-6, .configure = configure_qwen3};
+extern const HfArchitecture kHfQwen3Moe = {.hf_name = "Qwen3MoeForCausalLM",
+                                           .gguf_arch = "qwen3moe",
+                                           .layer = kQwen3MoeLayer,
+                                           .default_norm_eps = 1e-6,
+                                           .configure = configure_qwen3moe};
 
 }  // namespace nomoat

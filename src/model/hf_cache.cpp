@@ -19,7 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // Bump when conversion output changes, so older cache files are not reused.
-constexpr const char* kConverterVersion = "nomoat-hf-convert-1";
+constexpr const char* kConverterVersion = "nomoat-hf-convert-2";
 
 uint64_t fnv1a(const std::string& bytes, uint64_t h = 0xcbf29ce484222325ull) {
   for (unsigned char c : bytes) h = (h ^ c) * 0x100000001b3ull;
@@ -95,6 +95,14 @@ std::string hf_folder_gguf(const std::string& dir, const std::function<void(cons
   const std::string folder_key = fs::path(path).filename().string().substr(0, 16);
   const Lock lock((cache / (folder_key + ".lock")).string());
   if (fs::exists(path)) return path;  // another process converted it meanwhile
+  // Under the lock no other process converts this folder, so every other
+  // file of its prefix is stale: earlier conversions, and partial files of
+  // conversions that were killed (SIGKILL, power loss) before cleaning up.
+  for (const auto& entry : fs::directory_iterator(cache, ec)) {
+    const std::string name = entry.path().filename().string();
+    const bool ours = name.rfind(folder_key + "-", 0) == 0 && (name.ends_with(".gguf") || name.ends_with(".gguf.partial"));
+    if (ours && entry.path().string() != path) fs::remove(entry.path(), ec);
+  }
   if (note) note("converting Hugging Face folder " + dir + " once to " + path);
   HfConvertOptions options;
   int last_tenth = -1;
@@ -107,13 +115,6 @@ std::string hf_folder_gguf(const std::string& dir, const std::function<void(cons
   };
   options.note = note;
   convert_hf_folder(dir, path, options);
-  // Earlier conversions of the same folder are stale now.
-  for (const auto& entry : fs::directory_iterator(cache, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind(folder_key + "-", 0) == 0 && name.ends_with(".gguf") && entry.path().string() != path) {
-      fs::remove(entry.path(), ec);
-    }
-  }
   return path;
 }
 

@@ -7,8 +7,9 @@
 // A folder's file is named <A>-<B>.gguf: A hashes the folder's canonical
 // path, B the names, sizes and modification times of the files a
 // conversion reads (and the converter's version). A changed folder gets a
-// new B; the old file of the same A is removed once the new one is written.
-// Concurrent loads of one folder convert it once (a lock file per folder).
+// new B; before it is converted, the older <A>-*.gguf files and any
+// <A>-*.gguf.partial left by a killed conversion are removed. Concurrent
+// loads of one folder convert it once (a lock file per folder).
 #pragma once
 
 #include <functional>

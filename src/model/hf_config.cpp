@@ -32,6 +32,11 @@ const Json* HfConfig::member(const Json& obj, std::string_view key) {
 
 const Json* HfConfig::find(std::string_view key) const { return member(file_.root, key); }
 
+bool HfConfig::is_null(std::string_view key) const {
+  const auto it = file_.root.find(key);
+  return it != file_.root.end() && it->is_null();
+}
+
 int64_t HfConfig::as_int(const Json& v, std::string_view field) const {
   if (!v.is_number_unsigned() || v.get<uint64_t>() > (1ull << 53)) bad(field, "is " + json_kind(v) + ", not a size");
   return static_cast<int64_t>(v.get<uint64_t>());

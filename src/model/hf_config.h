@@ -24,6 +24,8 @@ class HfConfig {
   // A top-level field, or nullptr when absent or null.
   const nlohmann::json* find(std::string_view key) const;
   bool has(std::string_view key) const { return find(key) != nullptr; }
+  // True when `key` is present and null ("not used"), unlike absent (the class default).
+  bool is_null(std::string_view key) const;
 
   int64_t get_int(std::string_view key) const;  // required, a non-negative integer
   int64_t get_int_or(std::string_view key, int64_t fallback) const;

@@ -177,7 +177,7 @@ Vocab read_vocab(const std::string& dir, int64_t n_vocab, const std::function<vo
 }
 
 void check_output(const std::string& dir, const std::string& out) {
-  if (fs::is_directory(out)) fail(out, ": is a directory; give the output GGUF file's name");
+  check_gguf_output_path(out);
   if (!fs::exists(out)) return;
   std::error_code ec;
   if (fs::equivalent(out, dir, ec)) fail(out, ": is the input folder");

@@ -131,8 +131,9 @@ void add_rope_scaling(const HfConfig& c, const HfRope& r, HfPlan& p) {
 
 }  // namespace
 
-HfRope hf_rope(const HfConfig& c, std::string_view layer_type) {
+HfRope hf_rope(const HfConfig& c, std::string_view layer_type, double default_theta) {
   HfRope r;
+  r.theta = default_theta;
   if (const Json* params = c.find("rope_parameters")) {
     r.field = "rope_parameters";
     const Json* obj = params;
@@ -145,7 +146,7 @@ HfRope hf_rope(const HfConfig& c, std::string_view layer_type) {
     r.type = scaling_type(c, *obj, r.field);
     if (!r.type.empty()) r.scaling = obj;
   } else {
-    r.theta = c.get_float_or("rope_theta", 10000.0);
+    r.theta = c.get_float_or("rope_theta", default_theta);
     if (const Json* s = c.find("rope_scaling")) {
       r.field = "rope_scaling";
       if (!s->is_object()) c.bad(r.field, "is " + json_kind(*s) + ", not an object");
@@ -155,6 +156,14 @@ HfRope hf_rope(const HfConfig& c, std::string_view layer_type) {
   }
   if (!(r.theta > 0)) c.bad(r.field.empty() ? "rope_theta" : r.field + ".rope_theta", "must be positive");
   return r;
+}
+
+void note_unkept_sliding_window(HfPlan& p) {
+  const HfHparams& h = p.hp;
+  if (h.sliding_window <= 0 || h.sliding_window >= h.n_ctx) return;
+  p.notes.push_back("sliding_window " + std::to_string(h.sliding_window) +
+                    (h.sliding_window_is_default ? " (the class's default: config.json does not set it)" : "") +
+                    " is not kept: GGUF " + p.arch + " attends to the whole context");
 }
 
 void read_hf_hparams(const HfConfig& c, const HfArchitecture& a, HfPlan& p) {
@@ -190,6 +199,19 @@ void read_hf_hparams(const HfConfig& c, const HfArchitecture& a, HfPlan& p) {
     c.bad("head_dim", cat("(", h.head_dim, ", rotating ", h.rope_dim, ") must be even, with an even number of rotated dimensions"));
   }
   h.tied = c.get_bool_or("tie_word_embeddings", a.tied_by_default);
+  if (a.hidden_act != nullptr) {
+    const std::string act = c.get_string_or("hidden_act", a.hidden_act);
+    if (act != a.hidden_act) {
+      c.bad("hidden_act", "is '" + act + "', but GGUF " + a.gguf_arch + "'s feed-forward computes '" + a.hidden_act +
+                              "' (GGUF has no key for another activation)");
+    }
+  }
+  if (c.has("sliding_window")) {
+    h.sliding_window = c.get_int("sliding_window");
+  } else if (!c.is_null("sliding_window")) {
+    h.sliding_window = a.default_sliding_window;
+    h.sliding_window_is_default = true;
+  }
   const double eps = c.get_float_or("rms_norm_eps", a.default_norm_eps);
   if (!(eps > 0)) c.bad("rms_norm_eps", "must be positive");
 
@@ -202,7 +224,7 @@ void read_hf_hparams(const HfConfig& c, const HfArchitecture& a, HfPlan& p) {
   p.set("attention.key_length", u32(h.head_dim));
   p.set("attention.value_length", u32(h.head_dim));
   p.set("attention.layer_norm_rms_epsilon", GgufValue::f32(static_cast<float>(eps)));
-  const HfRope rope = hf_rope(c, "full_attention");
+  const HfRope rope = hf_rope(c, "full_attention", a.default_rope_theta);
   p.set("rope.freq_base", GgufValue::f32(static_cast<float>(rope.theta)));
   p.set("rope.dimension_count", u32(h.rope_dim));
   add_rope_scaling(c, rope, p);

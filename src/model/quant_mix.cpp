@@ -122,12 +122,23 @@ std::string quant_mix_names() {
   return out;
 }
 
+KeptTensor quant_mix_kept(std::string_view name, std::span<const int64_t> dims) {
+  size_t n_dims = dims.size();
+  while (n_dims > 1 && dims[n_dims - 1] == 1) --n_dims;
+  if (n_dims < 2) return KeptTensor::kVector;
+  if (!name.ends_with("weight")) return KeptTensor::kNotWeight;
+  if (has(name, "_norm.weight")) return KeptTensor::kNorm;
+  if (has(name, "ffn_gate_inp.weight")) return KeptTensor::kRouter;
+  return KeptTensor::kNo;
+}
+
 DType quant_mix_type(const QuantMix& mix, std::string_view name, std::span<const int64_t> dims, const QuantModelFacts& m) {
   if (dims.size() < 2) return DType::F32;
+  const bool quantizes = dtype_traits(mix.base).is_quantized;
+  if (quant_mix_kept(name, dims) != KeptTensor::kNo) return quantizes ? DType::F32 : mix.base;
   const int64_t row = dims[0];
   if (!mix.mixed) return pure_fit(mix.base, row);
-  if (!dtype_traits(mix.base).is_quantized) return mix.base;  // f16, bf16, f32: every matrix
-  if (has(name, "ffn_gate_inp.weight")) return DType::F32;     // MoE router: tiny, and routing is sensitive
+  if (!quantizes) return mix.base;  // f16, bf16, f32: every matrix
 
   const std::string& p = mix.name;
   const bool q2_k = p == "q2_k", q3_k_s = p == "q3_k_s", q3_k_m = p == "q3_k_m", q3_k_l = p == "q3_k_l";

@@ -27,25 +27,15 @@ std::optional<uint64_t> integer_key(const GgufFile& f, const std::string& key) {
   return static_cast<uint64_t>(std::max<int64_t>(0, *std::max_element(items.begin(), items.end())));
 }
 
-// Dimensions that count: trailing 1s do not make a vector a matrix.
-size_t effective_dims(const std::vector<int64_t>& dims) {
-  size_t n = dims.size();
-  while (n > 1 && dims[n - 1] == 1) --n;
-  return n;
-}
-
-bool ends_with(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-// Tensors that are stored as they are: vectors (norms, biases, RoPE factors),
-// norm weights of any shape, the MoE router (small, and routing decisions
-// are sensitive), anything not named as a weight, and integer data.
-bool is_quantizable_matrix(const GgufTensorInfo& t) {
-  if (effective_dims(t.dims) < 2 || !ends_with(t.name, "weight")) return false;
-  if (t.name.find("_norm.weight") != std::string::npos || t.name.find("ffn_gate_inp.weight") != std::string::npos) return false;
+// Tensors stored as they are: the mix's kept tensors (quant_mix_kept:
+// vectors, norms, the MoE router, anything not named as a weight), and
+// integer data.
+KeptTensor kept_as(const GgufTensorInfo& t) {
+  const KeptTensor kept = quant_mix_kept(t.name, t.dims);
+  if (kept != KeptTensor::kNo) return kept;
   const DTypeTraits& traits = dtype_traits(t.type);
-  return traits.is_quantized || t.type == DType::F32 || t.type == DType::F16 || t.type == DType::BF16;
+  const bool encodable = traits.is_quantized || t.type == DType::F32 || t.type == DType::F16 || t.type == DType::BF16;
+  return encodable ? KeptTensor::kNo : KeptTensor::kNotFloat;
 }
 
 std::string writable_type_names() {
@@ -151,6 +141,10 @@ QuantizePlan plan_quantize(const GgufFile& in, const QuantizeOptions& o) {
   plan.facts = quant_model_facts(in);
   const std::optional<DType> output_type = forced_type("--output-type", o.output_type);
   const std::optional<DType> embedding_type = forced_type("--embedding-type", o.embedding_type);
+  if (output_type && embedding_type && !plan.facts.has_output) {
+    fail(in.path(), ": --output-type and --embedding-type both name token_embd.weight (the model has no output.weight: "
+         "the embedding is the output matrix); give only one");
+  }
   const GgufTensorInfo* first_requantized = nullptr;
   for (const GgufTensorInfo& t : in.tensors()) {
     QuantizeTensor q;
@@ -159,7 +153,8 @@ QuantizePlan plan_quantize(const GgufFile& in, const QuantizeOptions& o) {
     q.n_elements = t.n_elements;
     q.from = t.type;
     q.from_bytes = t.nbytes;
-    q.kept = !is_quantizable_matrix(t);
+    q.kept_as = kept_as(t);
+    q.kept = q.kept_as != KeptTensor::kNo;
     if (q.kept) {
       q.to = t.type;
     } else {
@@ -211,6 +206,7 @@ QuantizeResult write_quantized(const GgufFile& in, const QuantizePlan& plan, con
                                const std::function<void(const QuantizeProgress&)>& progress) {
   const auto start = std::chrono::steady_clock::now();
   refuse_input_as_output(in.path(), out_path);
+  check_gguf_output_path(out_path);  // before the work, not at the final rename
   if (plan.tensors.size() != in.tensors().size()) fail(in.path(), ": the quantization plan was made for another file");
   QuantizeResult r;
   r.plan = plan;

@@ -25,7 +25,7 @@ struct QuantizeOptions {
   bool pure = false;            // every matrix the preset's base type (no per-tensor mix)
   bool allow_requantize = false;  // re-encode tensors that are already quantized
   std::string output_type;      // "" : the mix decides the output matrix's type
-  std::string embedding_type;   // "" : the mix decides token_embd's type
+  std::string embedding_type;   // "" : the mix decides token_embd's type (tied models: one of the two, not both)
   int threads = 0;              // 0: all cores
 };
 
@@ -38,6 +38,7 @@ struct QuantizeTensor {
   uint64_t from_bytes = 0;
   uint64_t to_bytes = 0;
   bool kept = false;  // not a quantizable matrix (norm, bias, router...): copied as it is
+  KeptTensor kept_as = KeptTensor::kNo;  // why it is kept
 };
 
 struct QuantizePlan {

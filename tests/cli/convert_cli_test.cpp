@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <tuple>
 #include <nlohmann/json.hpp>
 
 #include "support/npm_packages.h"
@@ -75,6 +76,31 @@ TEST(CliConvert, ConvertsWithProgressAndSummary) {
   EXPECT_NE(out.find("Q8_0"), std::string::npos) << out;
 }
 
+// The MoE router stays F32 with a single --type, as with a preset and as
+// `nomoat quantize` keeps it: one rule (quant_mix_kept) for every path.
+TEST(CliConvert, SingleTypeKeepsTheRouter) {
+  REQUIRE_NUMPY();
+  for (const char* arch : {"mixtral", "qwen3moe"}) {
+    SCOPED_TRACE(arch);
+    const fs::path dir = hf_folder(std::string("convert_router_") + arch, std::string(R"({"arch": ")") + arch + R"("})");
+    const fs::path out_file = dir.parent_path() / "quantized.gguf";
+    std::string out;
+    for (const char* type : {"q4_k", "q8_0", "q4_k_m"}) {
+      ASSERT_EQ(convert(dir, out_file, std::string("-q --type ") + type, &out), 0) << out;
+      ASSERT_EQ(run_command(nomoat_binary() + " info --json " + out_file.string(), &out, false), 0) << out;
+      const nlohmann::json info = nlohmann::json::parse(out);
+      int routers = 0;
+      for (const auto& t : info["tensors"]) {
+        const std::string name = t["name"];
+        if (name.find("ffn_gate_inp.weight") == std::string::npos) continue;
+        ++routers;
+        EXPECT_EQ(t["type"], "F32") << type << " " << name;
+      }
+      EXPECT_EQ(routers, 2) << type;
+    }
+  }
+}
+
 TEST(CliConvert, NotesWhatIsLeftOut) {
   REQUIRE_NUMPY();
   // Tied embeddings with an lm_head saved anyway, and a window GGUF llama does not keep.
@@ -84,6 +110,56 @@ TEST(CliConvert, NotesWhatIsLeftOut) {
   ASSERT_EQ(convert(dir, dir.parent_path() / "m.gguf", "", &out), 0) << out;
   EXPECT_NE(out.find("note: sliding_window 16 is not kept"), std::string::npos) << out;
   EXPECT_NE(out.find("note: 1 tensor(s) not used by GGUF llama, e.g. 'lm_head.weight' (tie_word_embeddings is true)"), std::string::npos) << out;
+}
+
+// The GGUF metadata of a converted folder (nomoat info --json).
+nlohmann::json converted_metadata(const fs::path& dir, std::string* notes) {
+  const fs::path out_file = dir.parent_path() / "defaults.gguf";
+  std::string out;
+  EXPECT_EQ(convert(dir, out_file, "", notes), 0) << *notes;
+  EXPECT_EQ(run_command(nomoat_binary() + " info --json " + out_file.string(), &out, false), 0) << out;
+  return nlohmann::json::parse(out)["metadata"];
+}
+
+// Fields config.json leaves out take the class's transformers default, not one for all classes.
+TEST(CliConvert, MissingFieldsTakeTheClassDefault) {
+  REQUIRE_NUMPY();
+  std::string notes;
+  for (const auto& [arch, key, theta] : {std::tuple{"llama", "llama.rope.freq_base", 10000.0},
+                                         std::tuple{"mixtral", "llama.rope.freq_base", 1e6},
+                                         std::tuple{"gemma3", "gemma3.rope.freq_base", 1e6}}) {
+    SCOPED_TRACE(arch);
+    const fs::path dir = hf_folder(std::string("convert_theta_") + arch, std::string(R"({"arch": ")") + arch + R"("})");
+    edit_config(dir, [](nlohmann::json& c) { c.erase("rope_theta"); c.erase("rope_local_base_freq"); });
+    const nlohmann::json meta = converted_metadata(dir, &notes);
+    EXPECT_EQ(meta[key].get<double>(), theta);
+    if (std::string(arch) == "gemma3") EXPECT_EQ(meta["gemma3.rope.freq_base_swa"].get<double>(), 10000.0);
+  }
+  // MistralConfig's window is 4096 when the key is absent; GGUF llama cannot keep it, and says so.
+  const fs::path dir = hf_folder("convert_window_default", R"({"arch": "mistral"})");
+  edit_config(dir, [](nlohmann::json& c) { c.erase("sliding_window"); c["max_position_embeddings"] = 32768; });
+  converted_metadata(dir, &notes);
+  EXPECT_NE(notes.find("note: sliding_window 4096 (the class's default: config.json does not set it) is not kept: GGUF llama attends "
+                       "to the whole context"),
+            std::string::npos)
+      << notes;
+  // null is "no window" (Mistral 7B v0.2 and later): nothing dropped.
+  edit_config(dir, [](nlohmann::json& c) { c["sliding_window"] = nullptr; });
+  converted_metadata(dir, &notes);
+  EXPECT_EQ(notes.find("sliding_window"), std::string::npos) << notes;
+}
+
+// hidden_act other than SiLU cannot be carried by the SiLU-gated GGUF architectures.
+TEST(CliConvert, HiddenActMustBeSilu) {
+  REQUIRE_NUMPY();
+  for (const char* arch : {"llama", "mistral", "mixtral", "qwen2", "qwen3", "qwen3moe", "phi3"}) {
+    SCOPED_TRACE(arch);
+    const fs::path dir = hf_folder(std::string("convert_act_") + arch, std::string(R"({"arch": ")") + arch + R"("})");
+    edit_config(dir, [](nlohmann::json& c) { c["hidden_act"] = "gelu"; });
+    std::string gguf_arch = arch;
+    if (gguf_arch == "mistral" || gguf_arch == "mixtral") gguf_arch = "llama";
+    expect_refused(dir, "config.json: field 'hidden_act' is 'gelu', but GGUF " + gguf_arch + "'s feed-forward computes 'silu'");
+  }
 }
 
 TEST(CliConvert, FolderErrorsNameTheFileAndProblem) {

@@ -100,6 +100,21 @@ INSTANTIATE_TEST_SUITE_P(Presets, QuantizeCli,
                          ::testing::Values("q8_0", "q6_k", "q5_k_m", "q5_k_s", "q4_k_m", "q4_k_s", "q4_0", "q3_k_m", "q2_k"),
                          [](const auto& info) { return std::string(info.param); });
 
+// A MoE model: the routers are kept in their F16 and the summary says so.
+TEST(QuantizeCliSummary, NamesKeptRouters) {
+  const fs::path dir = testing::scratch_dir("quantize_cli_moe");
+  const std::string in = (dir / "moe.gguf").string(), out = (dir / "q4_k.gguf").string();
+  std::string log;
+  ASSERT_EQ(nomoat("gen-model -q --n-embd 256 --n-layer 2 --n-head 4 --n-ff 256 --n-vocab 512 --n-expert 4 -o " + in, &log), 0) << log;
+  ASSERT_EQ(nomoat("quantize -q " + in + " " + out + " q4_k", &log), 0) << log;
+  auto row = [&log](const std::string& type) {
+    const size_t at = log.find("\n  " + type + " ");
+    return at == std::string::npos ? std::string() : log.substr(at + 1, log.find('\n', at + 1) - at - 1);
+  };
+  EXPECT_NE(row("F16").find("(2 MoE routers kept)"), std::string::npos) << log;
+  EXPECT_NE(row("F32").find("(5 norms/vectors kept)"), std::string::npos) << log;
+}
+
 TEST(QuantizeCliErrors, RefusesToOverwriteTheInput) {
   const fs::path dir = make_input("quantize_cli_overwrite");
   const std::string in = (dir / "f16.gguf").string();
@@ -112,6 +127,33 @@ TEST(QuantizeCliErrors, RefusesToOverwriteTheInput) {
     EXPECT_EQ(log, "nomoat: error: " + out + ": is the input file; write the quantized model to another path\n");
   }
   EXPECT_EQ(slurp(in), before);
+}
+
+// An output that cannot be written is refused before any tensor is encoded
+// (a directory used to fail only at the final rename, after all the work).
+TEST(QuantizeCliErrors, UnwritableOutputIsRefusedUpFront) {
+  const fs::path dir = make_input("quantize_cli_out_dir");
+  const std::string in = (dir / "f16.gguf").string();
+  fs::create_directory(dir / "existing");
+  std::string log;
+  EXPECT_EQ(nomoat("quantize " + in + " " + (dir / "existing").string() + " q4_k_m", &log), 1);
+  EXPECT_EQ(log, "nomoat: error: " + (dir / "existing").string() + ": is a directory; give the output GGUF file's name\n");
+  EXPECT_FALSE(fs::exists(dir / "existing.partial"));
+  const std::string nowhere = (dir / "missing" / "out.gguf").string();
+  EXPECT_EQ(nomoat("quantize " + in + " " + nowhere + " q4_k_m", &log), 1);
+  EXPECT_EQ(log, "nomoat: error: " + nowhere + ": the folder " + (dir / "missing").string() + " does not exist\n");
+}
+
+// In a tied model token_embd is the output matrix: both forcing options at once are refused.
+TEST(QuantizeCliErrors, OutputAndEmbeddingTypeTogetherOnATiedModel) {
+  const fs::path dir = testing::scratch_dir("quantize_cli_tied");
+  const std::string in = (dir / "tied.gguf").string(), out = (dir / "out.gguf").string();
+  std::string log;
+  ASSERT_EQ(nomoat("gen-model -q --tied --n-embd 256 --n-vocab 512 -o " + in, &log), 0) << log;
+  EXPECT_EQ(nomoat("quantize " + in + " " + out + " q4_k_m --output-type q8_0 --embedding-type q4_0", &log), 1);
+  EXPECT_EQ(lines(log), 1) << log;
+  EXPECT_NE(log.find("--output-type and --embedding-type both name token_embd.weight"), std::string::npos) << log;
+  EXPECT_FALSE(fs::exists(out));
 }
 
 TEST(QuantizeCliErrors, UnknownTypeListsTheKnownOnes) {

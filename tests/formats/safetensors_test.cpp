@@ -72,6 +72,23 @@ TEST(Safetensors, SeedGivesItsTensorsMetadataAndValues) {
   }
 }
 
+// tensors() and metadata() keep the header's order, not the JSON parser's sorted one.
+TEST(Safetensors, TensorsAndMetadataKeepTheHeaderOrder) {
+  const SafetensorsFile seed = SafetensorsFile::parse(testing::seed_safetensors_bytes(), "seed.safetensors");
+  std::vector<std::string> names;
+  for (const SafetensorsTensor& t : seed.tensors()) names.push_back(t.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"a", "b", "c", "d", "s", "e"}));
+  const auto bytes = safetensors_bytes(R"({"z":{"dtype":"U8","shape":[1],"data_offsets":[1,2]},"__metadata__":{"x":"1","b":"2"},)"
+                                       R"("y":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}})",
+                                       std::vector<uint8_t>(2));
+  const SafetensorsFile f = SafetensorsFile::parse(bytes, "order.safetensors");
+  ASSERT_EQ(f.tensors().size(), 2u);
+  EXPECT_EQ(f.tensors()[0].name, "z");
+  EXPECT_EQ(f.tensors()[1].name, "y");
+  EXPECT_EQ(f.find("y")->begin, 0u);
+  EXPECT_EQ(f.metadata(), (std::vector<std::pair<std::string, std::string>>{{"x", "1"}, {"b", "2"}}));
+}
+
 TEST(Safetensors, EveryDtypeNameIsKnown) {
   for (const char* name : {"F64", "F32", "F16", "BF16", "I64", "I32", "I16", "I8", "U64", "U32", "U16", "U8", "BOOL", "F8_E4M3", "F8_E5M2"}) {
     StDType t;
@@ -120,7 +137,8 @@ TEST(Safetensors, DamageIsRefusedWithTheFileAndProblem) {
        "field 'shape' holds a non-integer number"},
       {"overflowing shape", one_tensor(R"({"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,4]})", 4),
        "element count of its shape overflows"},
-      {"bytes overflow", one_tensor(R"({"dtype":"F64","shape":[4611686018427387904],"data_offsets":[0,8]})", 8), "needs"},
+      {"bytes overflow", one_tensor(R"({"dtype":"F64","shape":[4611686018427387904],"data_offsets":[0,8]})", 8),
+       "tensor 'w': shape [4611686018427387904] x 8-byte F64 overflows a 64-bit byte count"},
       {"missing dtype", one_tensor(R"({"shape":[1],"data_offsets":[0,4]})", 4), "field 'dtype' is missing"},
       {"missing shape", one_tensor(R"({"dtype":"F32","data_offsets":[0,4]})", 4), "field 'shape' is missing"},
       {"bad offsets", one_tensor(R"({"dtype":"F32","shape":[1],"data_offsets":[0]})", 4), "field 'data_offsets' must be [begin, end]"},
@@ -192,6 +210,19 @@ TEST(SafetensorsFolder, ShardedFolderMapsEveryTensorToItsShard) {
   const auto files = SafetensorsFolder::weight_files(dir.string());
   ASSERT_EQ(files.size(), 3u);
   EXPECT_EQ(files[0], (dir / kSafetensorsIndexFile).string());
+}
+
+// The index's order, not the JSON parser's sorted one: names, and shards in order of first mention.
+TEST(SafetensorsFolder, NamesAndShardsKeepTheIndexOrder) {
+  const fs::path dir = sharded_folder(
+      "st_index_order", R"({"r":"model-00002-of-00002.safetensors","q":"model-00001-of-00002.safetensors","p":"model-00001-of-00002.safetensors"})");
+  const SafetensorsFolder folder = SafetensorsFolder::open(dir.string());
+  EXPECT_EQ(folder.names(), (std::vector<std::string>{"r", "q", "p"}));
+  ASSERT_EQ(folder.files().size(), 2u);
+  EXPECT_EQ(folder.files()[0]->path(), (dir / "model-00002-of-00002.safetensors").string());
+  EXPECT_EQ(SafetensorsFolder::weight_files(dir.string()),
+            (std::vector<std::string>{(dir / kSafetensorsIndexFile).string(), (dir / "model-00002-of-00002.safetensors").string(),
+                                      (dir / "model-00001-of-00002.safetensors").string()}));
 }
 
 TEST(SafetensorsFolder, SingleFileFolder) {

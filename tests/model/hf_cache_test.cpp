@@ -114,6 +114,37 @@ TEST(HfCache, ConvertsOnceReusesAndRefreshes) {
   EXPECT_FALSE(fs::exists(before));
 }
 
+// A conversion killed with SIGKILL (no handler runs) leaves <A>-<B>.gguf.partial:
+// the next conversion of that folder removes it, with older copies, and
+// leaves other folders' files alone.
+TEST(HfCache, StalePartialAndOlderCopiesAreRemovedBeforeConverting) {
+  if (!have_numpy()) GTEST_SKIP() << "/usr/bin/python3 with numpy not installed";
+  const fs::path root = testing::scratch_dir("hf_cache_stale");
+  const fs::path dir = root / "model";
+  std::string log;
+  ASSERT_EQ(testing::run_command("/usr/bin/python3 " + (testing::source_dir() / "tests/reference/hf_model_ref.py").string() + " build " +
+                                     dir.string() + " --spec '{\"arch\": \"llama\"}'",
+                                 &log),
+            0)
+      << log;
+  ScratchCache scratch(root / "cache");
+  const fs::path cache = root / "cache" / "nomoat" / "hf";
+  fs::create_directories(cache);
+  const std::string path = hf_cache_path(dir.string());
+  const std::string prefix = fs::path(path).filename().string().substr(0, 16);
+  const fs::path killed = cache / (prefix + "-00000000000000aa.gguf.partial");
+  const fs::path killed_now = fs::path(path + ".partial");
+  const fs::path older = cache / (prefix + "-00000000000000bb.gguf");
+  const fs::path elsewhere = cache / "ffffffffffffffff-00000000000000cc.gguf.partial";  // another folder's, maybe in progress
+  for (const fs::path& p : {killed, killed_now, older, elsewhere}) testing::write_file(p, "stale");
+  const auto model = Model::load(dir.string());
+  EXPECT_EQ(model->file().path(), path);
+  EXPECT_FALSE(fs::exists(killed));
+  EXPECT_FALSE(fs::exists(killed_now));
+  EXPECT_FALSE(fs::exists(older));
+  EXPECT_TRUE(fs::exists(elsewhere));
+}
+
 TEST(HfCache, FolderWithoutConfigIsRefused) {
   const fs::path dir = testing::scratch_dir("hf_cache_not_a_model");
   try {

@@ -132,6 +132,28 @@ TEST(QuantMix, ModelFactsChangeTheRules) {
   EXPECT_EQ(quant_mix_type(mix("q3_k_m"), "blk.3.attn_qkv.weight", qkv, phi), DType::Q4_K);
 }
 
+// The router, norms and vectors are kept out of every quantizing mix: presets,
+// single types and --pure alike (convert --type q4_k once quantized the router).
+TEST(QuantMix, KeptTensorsAreTheSameForPresetsSingleTypesAndPure) {
+  const QuantModelFacts moe{"qwen3moe", 4, 8, 4, 8, true};
+  const std::vector<int64_t> router = {4096, 8}, norm2d = {128, 4}, column = {4096, 1}, matrix = {4096, 4096};
+  EXPECT_EQ(quant_mix_kept("blk.0.ffn_gate_inp.weight", router), KeptTensor::kRouter);
+  EXPECT_EQ(quant_mix_kept("blk.0.attn_q_norm.weight", norm2d), KeptTensor::kNorm);
+  EXPECT_EQ(quant_mix_kept("blk.0.ffn_up.weight", column), KeptTensor::kVector);
+  EXPECT_EQ(quant_mix_kept("rope_freqs", matrix), KeptTensor::kNotWeight);
+  EXPECT_EQ(quant_mix_kept("blk.0.ffn_up.weight", matrix), KeptTensor::kNo);
+  for (const QuantMix& m : {mix("q4_k_m"), mix("q4_k"), mix("q8_0"), pure_quant_mix(DType::Q4_K), pure_quant_mix(DType::Q8_0)}) {
+    SCOPED_TRACE(m.name + (m.mixed ? "" : " (every matrix)"));
+    EXPECT_EQ(quant_mix_type(m, "blk.0.ffn_gate_inp.weight", router, moe), DType::F32);
+    EXPECT_EQ(quant_mix_type(m, "blk.0.attn_q_norm.weight", norm2d, moe), DType::F32);
+    EXPECT_EQ(quant_mix_type(m, "blk.0.ffn_up.weight", column, moe), DType::F32);
+    EXPECT_NE(quant_mix_type(m, "blk.0.ffn_up.weight", matrix, moe), DType::F32);
+  }
+  // A float mix stores them in its type, like every matrix.
+  EXPECT_EQ(quant_mix_type(mix("f16"), "blk.0.ffn_gate_inp.weight", router, moe), DType::F16);
+  EXPECT_EQ(quant_mix_type(pure_quant_mix(DType::BF16), "blk.0.ffn_gate_inp.weight", router, moe), DType::BF16);
+}
+
 TEST(QuantMix, RowsThatDoNotFitFallBack) {
   const QuantModelFacts f{"llama", 8, 4, 4, 0, true};
   auto type = [&](const char* preset, const char* name, int64_t row) {

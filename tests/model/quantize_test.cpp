@@ -190,9 +190,15 @@ TEST(Quantize, OutputAndEmbeddingTypes) {
   EXPECT_EQ(type_of(p, "output.weight"), DType::Q8_0);
   EXPECT_EQ(type_of(p, "token_embd.weight"), DType::F16);
   EXPECT_EQ(type_of(p, "blk.0.attn_q.weight"), DType::Q4_K);
-  // Tied: the embedding is the output matrix, so --output-type decides it.
+  // Tied: the embedding is the output matrix, so either option decides it;
+  // both at once would leave one silently ignored, so that is refused.
   const GgufFile tied = GgufFile::open(small_model(dir, true));
-  p = plan_quantize(tied, o);
+  EXPECT_EQ(error_of([&] { plan_quantize(tied, o); }),
+            tied.path() + ": --output-type and --embedding-type both name token_embd.weight (the model has no output.weight: "
+                          "the embedding is the output matrix); give only one");
+  QuantizeOptions only_output = preset("q4_k_m");
+  only_output.output_type = "q8_0";
+  p = plan_quantize(tied, only_output);
   EXPECT_EQ(type_of(p, "token_embd.weight"), DType::Q8_0);
   o.output_type.clear();
   p = plan_quantize(tied, o);
