@@ -19,8 +19,9 @@ class ByteSink {
   explicit ByteSink(std::vector<uint8_t>& out) : out_(out) {}
   template <typename T>
   void put(T v) {
-    const auto* p = reinterpret_cast<const uint8_t*>(&v);
-    out_.insert(out_.end(), p, p + sizeof(T));
+    const size_t at = out_.size();
+    out_.resize(at + sizeof(T));
+    std::memcpy(out_.data() + at, &v, sizeof(T));
   }
   void put_string(const std::string& s) {
     put<uint64_t>(s.size());

@@ -133,7 +133,9 @@ TEST(CliConvert, MissingFieldsTakeTheClassDefault) {
     edit_config(dir, [](nlohmann::json& c) { c.erase("rope_theta"); c.erase("rope_local_base_freq"); });
     const nlohmann::json meta = converted_metadata(dir, &notes);
     EXPECT_EQ(meta[key].get<double>(), theta);
-    if (std::string(arch) == "gemma3") EXPECT_EQ(meta["gemma3.rope.freq_base_swa"].get<double>(), 10000.0);
+    if (std::string(arch) == "gemma3") {
+      EXPECT_EQ(meta["gemma3.rope.freq_base_swa"].get<double>(), 10000.0);
+    }
   }
   // MistralConfig's window is 4096 when the key is absent; GGUF llama cannot keep it, and says so.
   const fs::path dir = hf_folder("convert_window_default", R"({"arch": "mistral"})");
