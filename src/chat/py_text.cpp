@@ -499,15 +499,16 @@ std::string py_repr_float(double v) {
       if (digits.size() <= int_len) {
         out += digits + std::string(int_len - digits.size(), '0') + ".0";
       } else {
-        out += digits.substr(0, int_len) + "." + digits.substr(int_len);
+        out.append(digits, 0, int_len).append(1, '.').append(digits, int_len);
       }
     } else {
-      out += "0." + std::string(static_cast<size_t>(-exponent - 1), '0') + digits;
+      out.append("0.").append(static_cast<size_t>(-exponent - 1), '0').append(digits);
     }
     return out;
   }
   out += digits.substr(0, 1);
-  if (digits.size() > 1) out += "." + digits.substr(1);
+  // (appends, not "." + string: GCC 12 misreports that as -Wrestrict)
+  if (digits.size() > 1) out.append(1, '.').append(digits, 1);
   std::snprintf(buf, sizeof buf, "e%c%02d", exponent < 0 ? '-' : '+', std::abs(exponent));
   return out + buf;
 }

@@ -9,20 +9,13 @@
 #include <ctime>
 
 #include "base/error.h"
+#include "support/test_data.h"
 
 namespace nomoat {
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using testing::error_of;
 
 TEST(ChatTemplate, SeesTheVariablesTransformersPasses) {
   const ChatTemplate t(

@@ -14,14 +14,10 @@ namespace nomoat {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::have_numpy;
 using testing::nomoat_binary;
 using testing::run_command;
 using testing::shell_quote;
-
-bool have_numpy() {
-  std::string out;
-  return fs::exists("/usr/bin/python3") && run_command("/usr/bin/python3 -c 'import numpy'", &out) == 0;
-}
 
 #define REQUIRE_NUMPY() \
   if (!have_numpy()) GTEST_SKIP() << "/usr/bin/python3 with numpy not installed (scripts/setup.sh installs python3-numpy)"

@@ -18,11 +18,7 @@ namespace nomoat {
 namespace {
 
 namespace fs = std::filesystem;
-
-bool have_numpy() {
-  std::string out;
-  return fs::exists("/usr/bin/python3") && testing::run_command("/usr/bin/python3 -c 'import numpy'", &out) == 0;
-}
+using testing::have_numpy;
 
 // Points XDG_CACHE_HOME at a scratch folder for the test's lifetime.
 class ScratchCache {

@@ -21,11 +21,7 @@ namespace nomoat {
 namespace {
 
 namespace fs = std::filesystem;
-
-bool have_numpy() {
-  std::string out;
-  return fs::exists("/usr/bin/python3") && testing::run_command("/usr/bin/python3 -c 'import numpy'", &out) == 0;
-}
+using testing::have_numpy;
 
 std::string script() { return (testing::source_dir() / "tests" / "reference" / "hf_model_ref.py").string(); }
 

@@ -19,6 +19,7 @@ namespace nomoat {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::error_of;
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -46,15 +47,6 @@ QuantizeOptions preset(const std::string& type) {
   QuantizeOptions o;
   o.type = type;
   return o;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 TEST(Quantize, CopiesEveryKeyAndSetsFileTypeAndVersion) {

@@ -16,6 +16,7 @@ namespace nomoat {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::have_numpy;
 
 std::vector<float> read_f32(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -23,11 +24,6 @@ std::vector<float> read_f32(const fs::path& p) {
   std::vector<float> out(bytes.size() / 4);
   std::memcpy(out.data(), bytes.data(), out.size() * 4);
   return out;
-}
-
-bool have_numpy() {
-  std::string out;
-  return fs::exists("/usr/bin/python3") && testing::run_command("/usr/bin/python3 -c 'import numpy'", &out) == 0;
 }
 
 std::string reference_script(const std::string& name) { return std::string(NOMOAT_SOURCE_DIR) + "/tests/reference/" + name; }

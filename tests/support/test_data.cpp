@@ -8,6 +8,8 @@
 #include <mutex>
 #include <vector>
 
+#include "base/error.h"
+
 namespace nomoat::testing {
 namespace fs = std::filesystem;
 
@@ -54,6 +56,23 @@ int run_command(const std::string& cmd, std::string* output, bool merge_stderr) 
   const int status = ::pclose(pipe);
   if (output != nullptr) *output = std::move(out);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+bool have_numpy() {
+  static const bool found = [] {
+    std::string out;
+    return fs::exists("/usr/bin/python3") && run_command("/usr/bin/python3 -c 'import numpy'", &out) == 0;
+  }();
+  return found;
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
 }
 
 }  // namespace nomoat::testing

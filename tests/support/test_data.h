@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <string>
 
 namespace nomoat::testing {
@@ -20,6 +21,12 @@ std::string nomoat_binary();
 
 // Runs a shell command, returns its exit status and captures stdout (+stderr if asked).
 int run_command(const std::string& cmd, std::string* output, bool merge_stderr = true);
+
+// Whether Debian's /usr/bin/python3 with NumPy (the Python references) is here.
+bool have_numpy();
+
+// The message of the nomoat::Error `f` throws, or "(no error)".
+std::string error_of(const std::function<void()>& f);
 
 }  // namespace nomoat::testing
 
