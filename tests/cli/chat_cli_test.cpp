@@ -63,6 +63,12 @@ class PtyProcess {
     }
     return true;
   }
+  // Waits for `marker` (from `from` on), then for the prompt printed after
+  // it: the chat is idle again, so what is read next belongs to the next input.
+  bool wait_then_prompt(const std::string& marker, size_t from, double seconds = 60) {
+    if (!wait_for(marker, from, seconds)) return false;
+    return wait_for("\n> ", output_.find(marker, from) + marker.size(), seconds);
+  }
   // Reads until more than `n` bytes have arrived in all.
   bool wait_bytes(size_t n, double seconds = 60) {
     const auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
@@ -140,7 +146,7 @@ TEST(ChatCli, TwoTurnsSaveResetAndCtrlDInATerminal) {
   ASSERT_TRUE(chat.wait_for("\n> ", mark)) << chat.output();
   mark = chat.size();
   chat.send("/save " + (dir / "one.json").string() + "\n");
-  ASSERT_TRUE(chat.wait_for("(saved 3 messages", mark)) << chat.output();
+  ASSERT_TRUE(chat.wait_then_prompt("(saved 3 messages", mark)) << chat.output();
   const Json one = load_json(dir / "one.json");
   ASSERT_EQ(one["messages"].size(), 3u);
   EXPECT_EQ(one["messages"][0]["content"], "Be brief.");
@@ -152,7 +158,7 @@ TEST(ChatCli, TwoTurnsSaveResetAndCtrlDInATerminal) {
   ASSERT_TRUE(chat.wait_for("\n> ", mark)) << chat.output();
   mark = chat.size();
   chat.send("/save " + (dir / "two.json").string() + "\n");
-  ASSERT_TRUE(chat.wait_for("(saved 5 messages", mark)) << chat.output();
+  ASSERT_TRUE(chat.wait_then_prompt("(saved 5 messages", mark)) << chat.output();
   const Json two = load_json(dir / "two.json");
   EXPECT_EQ(two["messages"][3]["content"], "And a second question?");
   // The reply was streamed to the terminal as the history has it.
@@ -161,21 +167,24 @@ TEST(ChatCli, TwoTurnsSaveResetAndCtrlDInATerminal) {
 
   mark = chat.size();
   chat.send("/reset\n");
-  ASSERT_TRUE(chat.wait_for("(conversation cleared)", mark)) << chat.output();
+  ASSERT_TRUE(chat.wait_then_prompt("(conversation cleared)", mark)) << chat.output();
   mark = chat.size();
   chat.send("/save " + (dir / "reset.json").string() + "\n");
-  ASSERT_TRUE(chat.wait_for("(saved 1 messages", mark)) << chat.output();
+  ASSERT_TRUE(chat.wait_then_prompt("(saved 1 messages", mark)) << chat.output();
   EXPECT_EQ(load_json(dir / "reset.json")["messages"][0]["role"], "system");
 
   // After /reset a question starts a new conversation: the system prompt,
-  // the question, its reply — nothing of the old exchanges.
+  // the question, its reply — nothing of the old exchanges — and the same
+  // greedy reply as the first time, though the prompt now comes from the cache.
   mark = chat.size();
   chat.send("Hello there\n");
   ASSERT_TRUE(chat.wait_for("\n> ", mark)) << chat.output();
   mark = chat.size();
   chat.send("/save " + (dir / "fresh.json").string() + "\n");
-  ASSERT_TRUE(chat.wait_for("(saved 3 messages", mark)) << chat.output();
-  EXPECT_EQ(load_json(dir / "fresh.json")["messages"][1]["content"], "Hello there");
+  ASSERT_TRUE(chat.wait_then_prompt("(saved 3 messages", mark)) << chat.output();
+  const Json fresh = load_json(dir / "fresh.json");
+  EXPECT_EQ(fresh["messages"][1]["content"], "Hello there");
+  EXPECT_EQ(fresh["messages"][2]["content"], first_reply);
 
   chat.send("\x04");  // Ctrl-D at an empty prompt
   EXPECT_EQ(chat.wait_exit(), 0) << chat.output();
@@ -229,8 +238,7 @@ TEST(ChatCli, CtrlCStopsTheReplyAndTheChatGoesOn) {
   // Still chatting: the stopped reply is in the history, and a new turn works.
   mark = chat.size();
   chat.send("/save " + (dir / "after.json").string() + "\n");
-  ASSERT_TRUE(chat.wait_for("(saved 2 messages", mark)) << chat.output();
-  ASSERT_TRUE(chat.wait_for("\n> ", mark)) << chat.output();
+  ASSERT_TRUE(chat.wait_then_prompt("(saved 2 messages", mark)) << chat.output();
   EXPECT_FALSE(load_json(dir / "after.json")["messages"][1]["content"].get<std::string>().empty());
   // Ctrl-C at the prompt does not leave either.
   mark = chat.size();
