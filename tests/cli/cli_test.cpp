@@ -12,14 +12,10 @@ namespace nomoat {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::slurp;
 using nlohmann::json;
 using testing::nomoat_binary;
 using testing::run_command;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 int nomoat(const std::string& args, std::string* out, bool merge_stderr = true) {
   return run_command(nomoat_binary() + " " + args, out, merge_stderr);

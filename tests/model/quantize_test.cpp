@@ -19,12 +19,8 @@ namespace nomoat {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::slurp;
 using testing::error_of;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 // A small Llama whose rows fit K-quant blocks: 4 layers, GQA 2.
 std::string small_model(const fs::path& dir, bool tied = false, int64_t n_expert = 0, DType type = DType::F16) {

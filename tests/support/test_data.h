@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -27,6 +28,27 @@ bool have_numpy();
 
 // The message of the nomoat::Error `f` throws, or "(no error)".
 std::string error_of(const std::function<void()>& f);
+
+// Small file and shell helpers the tests share.
+std::filesystem::path build_dir();   // where the nomoat binary is
+std::filesystem::path source_dir();  // the repository root
+std::string slurp(const std::filesystem::path& p);
+void write_file(const std::filesystem::path& p, const std::string& text);
+uint64_t fnv1a(const std::string& bytes, uint64_t h = 1469598103934665603ull);
+std::string shell_quote(const std::string& s);
+std::string last_lines(const std::string& text, size_t n);
+
+// Serializes setup work across test processes (ctest runs each test alone).
+class FileLock {
+ public:
+  explicit FileLock(const std::filesystem::path& path);
+  ~FileLock();
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ private:
+  int fd_;
+};
 
 }  // namespace nomoat::testing
 

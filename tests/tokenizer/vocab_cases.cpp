@@ -5,14 +5,9 @@
 #include <fstream>
 #include <sstream>
 
-namespace nomoat::testing {
+#include "support/test_data.h"
 
-namespace {
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-}  // namespace
+namespace nomoat::testing {
 
 std::vector<VocabCase> read_vocab_cases(const std::filesystem::path& inp, const std::filesystem::path& out) {
   std::vector<VocabCase> cases;
