@@ -1,8 +1,9 @@
 // Matmul over the packed x16 layouts (kernels/packed_matmul.h):
-//   BM_PackedGemm/type/tokens: prompt-processing shape (2048 x 2048 or the
-//     8192-wide FFN down projection against a batch of tokens), counters
-//     Gop/s (2 ops per multiply-add) and int8_frac = Gop/s over an int8
-//     peak measured beside it (vpdpbusd loop on the same threads).
+//   BM_PackedGemm/type/tokens/k/threads: prompt-processing shape (2048 rows
+//     of k = 2048 or the 8192-wide FFN down projection against a batch of
+//     tokens), counters Gop/s (2 ops per multiply-add) and int8_frac =
+//     Gop/s over the int8 peak probed right before and after it (vpdpbusd
+//     loop on the same threads).
 //   BM_PackedMatvec/type: one token against 256 MiB of weights, GB/s and
 //     ratio to a read-bandwidth probe taken right after it.
 // Run e.g.:
@@ -19,6 +20,7 @@
 #include "base/thread_pool.h"
 #include "kernels/ops.h"
 #include "kernels/packed_matmul.h"
+#include "kernels/peak.h"
 #include "tensor/dtype.h"
 #include "tensor/packed.h"
 #include "tensor/view.h"
@@ -65,21 +67,30 @@ void BM_PackedGemm(benchmark::State& state) {
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   for (auto& v : x) v = dist(rng);
   std::vector<float> y(static_cast<size_t>(n * rows));
-  const int threads = ThreadPool::global().size();
+  const int threads = std::min<int>(static_cast<int>(state.range(3)), ThreadPool::global().size());
+  // The int8 peak drifts with this machine's regime: probe it right before
+  // and after the timed loop, on the same threads, and divide by the mean.
+  const double peak_before = measure_peak(PeakKind::Int8, threads, 1, 0.05).median;
+  const auto t0 = std::chrono::steady_clock::now();
   for (auto _ : state) {
     matmul(w->view, x.data(), n, y.data(), threads);
     benchmark::DoNotOptimize(y.data());
   }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double peak_after = measure_peak(PeakKind::Int8, threads, 1, 0.05).median;
+  const double ops = 2.0 * static_cast<double>(rows * cols * n) * static_cast<double>(state.iterations());
   state.SetLabel(dtype_name(type));
-  state.counters["Gop/s"] = benchmark::Counter(2.0 * static_cast<double>(rows * cols * n),
-                                               benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+  state.counters["Gop/s"] = ops / seconds / 1e9;
+  state.counters["int8_frac"] = ops / seconds / (0.5 * (peak_before + peak_after));
 }
 
 void gemm_args(benchmark::internal::Benchmark* b) {
   for (int t = 0; t < 4; ++t) {
-    b->Args({t, 512, 2048});
-    b->Args({t, 512, 8192});
-    b->Args({t, 64, 2048});
+    for (int threads : {1, 2}) {
+      b->Args({t, 512, 2048, threads});
+      b->Args({t, 512, 8192, threads});
+      b->Args({t, 64, 2048, threads});
+    }
   }
   b->Unit(benchmark::kMillisecond)->UseRealTime();
 }

@@ -57,6 +57,10 @@ struct PackedTask {
   size_t block_bytes = 0;   // body + scales of one block in a group
   int64_t blocks = 0;       // blocks (super-blocks) per row
   int64_t chunk_blocks = 0; // blocks per L1 chunk (a multiple of the scale unit)
+  // The k slice of this task, in blocks (multiples of chunk_blocks, or the
+  // row's end). A slice that does not start at 0 adds to what y holds.
+  int64_t block_begin = 0;
+  int64_t block_end = 0;
   int64_t rows = 0;         // valid rows; y's stride per token
   int64_t group_begin = 0;  // 16-row groups of this task
   int64_t group_end = 0;

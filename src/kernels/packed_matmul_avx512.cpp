@@ -96,6 +96,7 @@ inline void q8_0_group(const PackedTask& task, const uint8_t* grp, int64_t t0, i
     const Place at = place<8 * kQuad, 32>(grp, b - b0);
     __m512i acc[N], acc2[N];
     start_sums<N>(a, b, acc, acc2);
+#pragma GCC unroll 8
     for (int i = 0; i < 8; ++i) {
       const __m512i w = load_quad(at.body + kQuad * i);
       for (int t = 0; t < N; ++t) {
@@ -116,6 +117,7 @@ inline void q8_0_group(const PackedTask& task, const uint8_t* grp, int64_t t0, i
 template <int N, int NP>
 inline void nibble_block(const uint8_t* quads, const Panel<NP>& a, int64_t b, __m512i* acc, __m512i* acc2) {
   const __m512i low4 = _mm512_set1_epi8(15);
+#pragma GCC unroll 4
   for (int i = 0; i < 4; ++i) {
     const __m512i raw = load_quad(quads + kQuad * i);
     const __m512i lo = _mm512_and_si512(raw, low4);
@@ -250,43 +252,52 @@ using GroupFn = void (*)(const PackedTask&, const uint8_t*, int64_t, int64_t, in
 
 // One 16-row group x N tokens over the chunks of blocks [b0, b1) (each
 // chunk: units of scales then bodies; tensor/packed.h). Partial sums
-// between calls live in `acc` (N x 16 floats, aligned, unmasked), never in
-// y: a masked store cannot forward to the masked load of the next chunk, so
-// the load waited for the store to retire, which drained the pipeline at
-// every chunk and halved decode streaming (11 vs 27 GB/s on one core).
-// Only the last chunk writes y, valid rows only.
+// between calls within a k slice live in `acc` (N x 16 floats, aligned,
+// unmasked), never in y: a masked store cannot forward to the masked load
+// of the next chunk, so the load waited for the store to retire, which
+// drained the pipeline at every chunk and halved decode streaming (11 vs 27
+// GB/s on one core). y is read at the start of a slice that continues an
+// earlier one and written at the end of each slice, valid rows only.
 template <int N, GroupFn Group>
 inline void tile(const PackedTask& task, int64_t g, int64_t t0, int64_t b0, int64_t b1, float* acc) {
+  const int64_t r0 = g * kRows;
+  const int64_t valid = task.rows - r0;
+  const __mmask16 mask = valid >= kRows ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << valid) - 1);
   __m512 f[N];
-  for (int t = 0; t < N; ++t) f[t] = b0 == 0 ? _mm512_setzero_ps() : _mm512_load_ps(acc + kRows * t);
+  for (int t = 0; t < N; ++t) {
+    if (b0 != task.block_begin) {
+      f[t] = _mm512_load_ps(acc + kRows * t);
+    } else if (task.block_begin == 0) {
+      f[t] = _mm512_setzero_ps();
+    } else {
+      f[t] = _mm512_maskz_loadu_ps(mask, task.y + (t0 + t) * task.rows + r0);
+    }
+  }
   const uint8_t* grp = task.data + static_cast<size_t>(g) * task.group_bytes;
   for (int64_t c0 = b0; c0 < b1; c0 += task.chunk_blocks) {
     const int64_t c1 = c0 + task.chunk_blocks < b1 ? c0 + task.chunk_blocks : b1;
     Group(task, grp + static_cast<size_t>(c0) * task.block_bytes, t0, c0, c1, f);
   }
-  if (b1 < task.blocks) {
+  if (b1 < task.block_end) {
     for (int t = 0; t < N; ++t) _mm512_store_ps(acc + kRows * t, f[t]);
     return;
   }
-  const int64_t r0 = g * kRows;
-  const int64_t valid = task.rows - r0;
-  const __mmask16 mask = valid >= kRows ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << valid) - 1);
   for (int t = 0; t < N; ++t) _mm512_mask_storeu_ps(task.y + (t0 + t) * task.rows + r0, mask, f[t]);
 }
 
-// Every group of the task against every token tile of the task. With
-// several tiles, k goes chunk by chunk (about 8 KiB of the group's weights)
-// across all tiles, so a chunk stays in L1 beside the tiles' activations for
-// it (an 8192-wide FFN row group is 72-144 KiB, far more than L1); a single
-// tile (decode) runs all of k in one call.
+// Every group of the task against every token tile of the task, over the
+// task's k slice. With several tiles, k goes chunk by chunk (about 8 KiB of
+// the group's weights) across all tiles, so a chunk stays in L1 beside the
+// tiles' activations for it (an 8192-wide FFN row group is 72-144 KiB, far
+// more than L1); a single tile (decode) runs the slice in one call.
 template <int NMax, template <int> class G>
 void run_task(const PackedTask& task) {
   alignas(64) float acc[kMaxPackedTokens * kRows];
   const bool one_tile = task.t_end - task.t_begin <= NMax;
-  const int64_t step = one_tile ? task.blocks : task.chunk_blocks;
+  const int64_t step = one_tile ? task.block_end - task.block_begin : task.chunk_blocks;
   for (int64_t g = task.group_begin; g < task.group_end; ++g) {
-    for (int64_t b0 = 0; b0 < task.blocks; b0 += step) {
-      const int64_t b1 = b0 + step < task.blocks ? b0 + step : task.blocks;
+    for (int64_t b0 = task.block_begin; b0 < task.block_end; b0 += step) {
+      const int64_t b1 = b0 + step < task.block_end ? b0 + step : task.block_end;
       int64_t t0 = task.t_begin;
       for (; t0 + NMax <= task.t_end; t0 += NMax) tile<NMax, G<NMax>::fn>(task, g, t0, b0, b1, acc + kRows * (t0 - task.t_begin));
       // Remainder: one tile of the exact width.

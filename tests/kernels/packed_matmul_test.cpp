@@ -148,12 +148,13 @@ TEST_F(PackedMatmul, MatchesQuantizedReferenceOnOddShapes) {
   }
 }
 
-// Big enough for the threaded split into several token blocks and row-group
-// tasks (token blocks hold 256 KiB of int8 activations: 24 tokens at 8192).
+// Big enough for the threaded split into k slices (2048 values; 7168 ends
+// in half a slice), several token blocks (up to 120 tokens each at that
+// slice width) and row-group tasks.
 TEST_F(PackedMatmul, ThreadedTokenBlocksMatchUnpackedPath) {
   Rng rng(4);
   for (DType type : kPackedTypes) {
-    const int64_t rows = 67, cols = 8192, n = 53;
+    const int64_t rows = 67, cols = 7168, n = 253;
     Matrix m = random_matrix(type, rows, cols, rng);
     const std::vector<float> x = random_activations(n * cols, rng);
     std::vector<double> want, bound;
