@@ -139,14 +139,24 @@ void add_bench(CLI::App& app, Action& action) {
       // With --roofline, read bandwidth is measured again right before every
       // repetition (it drifts between regimes on shared machines), and each
       // repetition's weight read rate is divided by its own measurement.
-      std::vector<double> rep_bandwidth;
+      // The compute peak too: on this kind of machine the vpdpbusd rate of
+      // two threads was seen to halve for minutes (both vCPUs on one core).
+      std::vector<double> rep_bandwidth, rep_peak;
       BenchOptions bench = o->bench;
       if (roof) {
         const uint64_t probe_bytes = std::min<uint64_t>(static_cast<uint64_t>(o->bw_mib) << 20, uint64_t{256} << 20);
-        bench.before_rep = [&rep_bandwidth, probe_bytes, threads] {
+        const kernels::PeakKind peak_kind = peak ? peak->kind : kernels::PeakKind::Fp32;
+        const bool probe_peak = peak && peak->available;
+        const double probe_seconds = std::min(0.1, o->peak_ms / 1000.0);
+        bench.before_rep = [&rep_bandwidth, &rep_peak, probe_bytes, threads, peak_kind, probe_peak, probe_seconds] {
           rep_bandwidth.push_back(measure_read_bandwidth(probe_bytes, threads, 1).best);
+          if (probe_peak) rep_peak.push_back(kernels::measure_peak(peak_kind, threads, 1, probe_seconds).median);
         };
       }
+      const auto median_of = [](std::vector<double> v) {
+        std::sort(v.begin(), v.end());
+        return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+      };
       run_bench(*model, bench, [&](const BenchResult& r) {
         const double rate = weight_read_rate(r, weight_bytes);
         const double ops = compute_rate(r, token_ops);
@@ -164,7 +174,16 @@ void add_bench(CLI::App& app, Action& action) {
           bw = bws[bws.size() / 2];
         }
         rep_bandwidth.clear();
-        const double peak_ops = peak ? peak->median : 0;
+        double peak_ops = peak ? peak->median : 0;
+        double compute_fraction = peak_ops > 0 ? ops / peak_ops : 0;
+        const std::vector<double> peak_probes = rep_peak;
+        if (roof && rep_peak.size() == r.samples_ts.size() && !rep_peak.empty()) {
+          std::vector<double> fractions;
+          for (size_t i = 0; i < rep_peak.size(); ++i) fractions.push_back(r.samples_ts[i] * token_ops / rep_peak[i]);
+          compute_fraction = median_of(fractions);
+          peak_ops = median_of(rep_peak);
+        }
+        rep_peak.clear();
         if (o->json) {
           nlohmann::json j = {{"model", name},
                               {"model_path", o->model},
@@ -189,8 +208,9 @@ void add_bench(CLI::App& app, Action& action) {
             j["bandwidth_fraction"] = bw_fraction;  // median over repetitions of rate / adjacent probe
             j["samples_read_bandwidth_bytes_per_s"] = probes;  // the probe before each repetition
             j["compute_peak"] = peak_name;
-            j["compute_peak_ops_per_s"] = peak_ops;
-            j["compute_fraction"] = ops / peak_ops;
+            j["compute_peak_ops_per_s"] = peak_ops;  // median of the per-repetition probes
+            j["compute_fraction"] = compute_fraction;  // median over repetitions of rate / adjacent probe
+            j["samples_compute_peak_ops_per_s"] = peak_probes;
           }
           print_line(j);
           return;
@@ -201,7 +221,7 @@ void add_bench(CLI::App& app, Action& action) {
                     human_count(summary.n_params).c_str(), r.threads, r.test.c_str(), ts.c_str());
         if (roof) {
           std::printf(" %12s | %5s%% | %9s | %6s%% |", fixed(rate / 1e9, 2).c_str(), fixed(100.0 * bw_fraction, 1).c_str(),
-                      fixed(ops / 1e9, 1).c_str(), fixed(100.0 * ops / peak_ops, 1).c_str());
+                      fixed(ops / 1e9, 1).c_str(), fixed(100.0 * compute_fraction, 1).c_str());
         }
         std::printf("\n");
         std::fflush(stdout);
