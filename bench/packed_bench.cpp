@@ -1,7 +1,7 @@
 // Matmul over the packed x16 layouts (kernels/packed_matmul.h):
-//   BM_PackedGemm/type/tokens/k/threads: prompt-processing shape (2048 rows
-//     of k = 2048 or the 8192-wide FFN down projection against a batch of
-//     tokens), counters Gop/s (2 ops per multiply-add) and int8_frac =
+//   BM_PackedGemm/type/tokens/k/threads/rows: the prompt-processing shapes
+//     of a Llama-3.2-1B-like layer (q/o, k/v, gate/up, down) against a
+//     batch of tokens, counters Gop/s (2 ops per multiply-add) and int8_frac =
 //     Gop/s over the int8 peak probed right before and after it (vpdpbusd
 //     loop on the same threads).
 //   BM_PackedMatvec/type: one token against 256 MiB of weights, GB/s and
@@ -56,7 +56,7 @@ std::unique_ptr<PackedWeights> make_weights(DType type, int64_t rows, int64_t co
 void BM_PackedGemm(benchmark::State& state) {
   const DType type = kTypes[state.range(0)];
   const int64_t n = state.range(1);
-  const int64_t rows = 2048, cols = state.range(2);
+  const int64_t rows = state.range(4), cols = state.range(2);
   if (!isa_uses_packed_weights(active_isa())) {
     state.SkipWithError("no packed kernels on this CPU");
     return;
@@ -87,9 +87,11 @@ void BM_PackedGemm(benchmark::State& state) {
 void gemm_args(benchmark::internal::Benchmark* b) {
   for (int t = 0; t < 4; ++t) {
     for (int threads : {1, 2}) {
-      b->Args({t, 512, 2048, threads});
-      b->Args({t, 512, 8192, threads});
-      b->Args({t, 64, 2048, threads});
+      b->Args({t, 512, 2048, threads, 2048});  // attention q / o
+      b->Args({t, 512, 2048, threads, 512});   // k / v (8 KV heads)
+      b->Args({t, 512, 2048, threads, 8192});  // FFN gate / up
+      b->Args({t, 512, 8192, threads, 2048});  // FFN down
+      b->Args({t, 64, 2048, threads, 2048});
     }
   }
   b->Unit(benchmark::kMillisecond)->UseRealTime();

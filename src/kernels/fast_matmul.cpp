@@ -102,6 +102,28 @@ void add_half_sums(QuantizedActivations& acts, int64_t n_vectors, ActivationScra
 
 }  // namespace
 
+void quantize_superblocks_scalar(const float* x, int64_t n_superblocks, float* scales, int8_t* qs, int32_t* block_sums) {
+  constexpr int64_t kSuper = 8 * kQK;
+  for (int64_t sb = 0; sb < n_superblocks; ++sb) {
+    const float* xs = x + sb * kSuper;
+    float amax = 0.0f;
+    for (int64_t i = 0; i < kSuper; ++i) amax = std::max(amax, std::fabs(xs[i]));
+    const float d = amax / 127.0f;
+    const float id = d > 0.0f ? 1.0f / d : 0.0f;
+    for (int64_t b = 0; b < 8; ++b) {
+      int8_t* q = qs + sb * kSuper + b * kQK;
+      int32_t sum = 0;
+      for (int i = 0; i < kQK; ++i) {
+        const long v = std::lrint(xs[b * kQK + i] * id);
+        q[i] = static_cast<int8_t>(std::clamp<long>(v, -127, 127));
+        sum += q[i];
+      }
+      block_sums[sb * 8 + b] = sum;
+    }
+    scales[sb] = d;
+  }
+}
+
 void quantize_activations_scalar(const float* x, int64_t n_blocks, float* scales, int8_t* qs, int32_t* q4_bias) {
   for (int64_t b = 0; b < n_blocks; ++b) {
     const float* xb = x + b * kQK;

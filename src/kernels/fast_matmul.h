@@ -129,6 +129,14 @@ using MatmulKernel = void (*)(const MatmulTask& task);
 using QuantizeActivationsFn = void (*)(const float* x, int64_t n_blocks, float* scales, int8_t* qs, int32_t* q4_bias);
 void quantize_activations_scalar(const float* x, int64_t n_blocks, float* scales, int8_t* qs, int32_t* q4_bias);
 
+// The same with one scale per 256 values (8 blocks; what the K-quant packed
+// kernels take, like the reference engine's Q8_K): scales[s] = amax / 127
+// over super-block s, qs = x / scale rounded to nearest even, and
+// block_sums[b] = sum(q of 32-value block b). Same bytes on every ISA.
+using QuantizeSuperblocksFn = void (*)(const float* x, int64_t n_superblocks, float* scales, int8_t* qs,
+                                       int32_t* block_sums);
+void quantize_superblocks_scalar(const float* x, int64_t n_superblocks, float* scales, int8_t* qs, int32_t* block_sums);
+
 // Kernels of one ISA; null where it has none for that type. Tables are
 // written with designated initializers, so a new type is one field here,
 // one line in kernel_for (fast_matmul.cpp) and one per ISA table.
@@ -147,6 +155,8 @@ struct IsaKernels {
   MatmulKernel f16 = nullptr;
   MatmulKernel bf16 = nullptr;
   MatmulKernel f32 = nullptr;
+  // Last, outside fast_matmul_table.inc: only the x86 files set it.
+  QuantizeSuperblocksFn quantize_superblocks = nullptr;
 };
 
 extern const IsaKernels kAvx2Kernels;    // fast_matmul_avx2.cpp

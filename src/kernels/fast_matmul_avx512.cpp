@@ -106,6 +106,7 @@ void matmul_f32(const MatmulTask& task) { rows_in_tiles<FloatTile<float>::templa
 
 const IsaKernels kAvx512Kernels = {
 #include "kernels/fast_matmul_table.inc"
+    .quantize_superblocks = &quantize_q8_superblocks,
 };
 
 }  // namespace nomoat::kernels

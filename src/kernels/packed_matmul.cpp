@@ -49,47 +49,66 @@ struct PackedScratch {
   std::vector<int8_t> qs;
   std::vector<float> scales;
   std::vector<int32_t> bias;
-  std::vector<float> scaled_sums;
+  std::vector<int32_t> min_sums;
 };
 
-// Quantizes tokens [t0, t1) like the unpacked kernels (32-value blocks,
-// int8, scale amax / 127) and writes them into their panels, with what the
-// type's kernel needs beside them: the zero-point corrections as int32
-// start values, or for Q4_K the block's scale * sum for the min term.
+bool superblock_scales(DType type) { return type == DType::Q4_K || type == DType::Q6_K; }
+
+// Quantizes tokens [t0, t1) (32-value blocks with their own scale for Q8_0
+// and Q4_0, like the unpacked kernels; one scale per 256 values for the
+// K-quants, see packed_matmul.h) and writes them into their panels, with
+// what the type's kernel needs beside them: the zero-point corrections as
+// int32 start values, or Q4_K's block sums for the min term.
 void fill_panels(Isa isa, DType type, const float* x, int64_t t0, int64_t t1, int64_t k, const PackedActivations& a,
                  PackedScratch& s) {
   const int64_t nb = k / kQK;
   const int64_t panel = a.panel;
+  const bool super = superblock_scales(type);
   thread_local std::vector<float> tok_scales;
   thread_local std::vector<int8_t> tok_qs;
-  thread_local std::vector<int32_t> tok_bias;
+  thread_local std::vector<int32_t> tok_sums;
   tok_scales.resize(static_cast<size_t>(nb));
   tok_qs.resize(static_cast<size_t>(k));
-  tok_bias.resize(static_cast<size_t>(nb));
+  tok_sums.resize(static_cast<size_t>(nb));
   const IsaKernels* ik = isa_kernels(isa);
   const QuantizeActivationsFn quantize =
       ik && ik->quantize_activations ? ik->quantize_activations : &quantize_activations_scalar;
+  const QuantizeSuperblocksFn quantize_super =
+      ik && ik->quantize_superblocks ? ik->quantize_superblocks : &quantize_superblocks_scalar;
   for (int64_t t = t0; t < t1; ++t) {
-    quantize(x + t * k, nb, tok_scales.data(), tok_qs.data(), tok_bias.data());
+    // tok_sums: -8 * sum(a) per block (per-block scales), sum(a) (super-blocks).
+    if (super) {
+      quantize_super(x + t * k, nb / 8, tok_scales.data(), tok_qs.data(), tok_sums.data());
+    } else {
+      quantize(x + t * k, nb, tok_scales.data(), tok_qs.data(), tok_sums.data());
+    }
     const int64_t tile = t / panel, tt = t % panel;
+    for (int64_t sc = 0; sc < a.n_scales; ++sc) {
+      s.scales[static_cast<size_t>((tile * a.n_scales + sc) * panel + tt)] = tok_scales[static_cast<size_t>(sc)];
+    }
     for (int64_t b = 0; b < nb; ++b) {
       const int64_t pb = tile * nb + b;  // block index within the panels
       int8_t* dst = s.qs.data() + pb * 8 * 4 * panel + 4 * tt;
       for (int q = 0; q < 8; ++q) std::memcpy(dst + q * 4 * panel, tok_qs.data() + kQK * b + 4 * q, 4);
-      s.scales[static_cast<size_t>(pb * panel + tt)] = tok_scales[static_cast<size_t>(b)];
-      const int32_t q4_bias = tok_bias[static_cast<size_t>(b)];  // -8 * sum(a)
+      const int32_t sum = tok_sums[static_cast<size_t>(b)];
       switch (type) {
-        case DType::Q8_0: s.bias[static_cast<size_t>(pb * panel + tt)] = 16 * q4_bias; break;  // -128 * sum
-        case DType::Q4_0: s.bias[static_cast<size_t>(pb * panel + tt)] = q4_bias; break;
-        case DType::Q4_K:
-          s.scaled_sums[static_cast<size_t>(pb * panel + tt)] = tok_scales[static_cast<size_t>(b)] * static_cast<float>(-q4_bias / 8);
+        case DType::Q8_0: s.bias[static_cast<size_t>(pb * panel + tt)] = 16 * sum; break;  // -128 * sum
+        case DType::Q4_0: s.bias[static_cast<size_t>(pb * panel + tt)] = sum; break;       // -8 * sum
+        case DType::Q4_K: {
+          const int64_t sb = b / 8, g = b % 8;
+          const int32_t high = sum >= 0 ? sum / 64 : -((-sum + 63) / 64);  // floor(sum / 64)
+          const int32_t low = sum - 64 * high;
+          auto* words = reinterpret_cast<int8_t*>(&s.min_sums[static_cast<size_t>(((tile * (nb / 8) + sb) * panel + tt) * 4)]);
+          words[g] = static_cast<int8_t>(high);  // words 0-1: byte g
+          words[8 + g] = static_cast<int8_t>(low);  // words 2-3
           break;
+        }
         case DType::Q6_K:
           for (int h = 0; h < 2; ++h) {
             const int8_t* q = tok_qs.data() + kQK * b + 16 * h;
-            int32_t sum = 0;
-            for (int i = 0; i < 16; ++i) sum += q[i];
-            s.bias[static_cast<size_t>((2 * pb + h) * panel + tt)] = -32 * sum;
+            int32_t half = 0;
+            for (int i = 0; i < 16; ++i) half += q[i];
+            s.bias[static_cast<size_t>((2 * pb + h) * panel + tt)] = -32 * half;
           }
           break;
         default: break;
@@ -102,6 +121,7 @@ PackedActivations prepare_activations(Isa isa, DType type, const float* x, int64
                                       PackedScratch& s) {
   PackedActivations a;
   a.n_blocks = k / kQK;
+  a.n_scales = superblock_scales(type) ? a.n_blocks / 8 : a.n_blocks;
   a.panel = n == 1 ? 1 : panel_width(type);  // the kernels' one-token path
   a.bias_per_block = type == DType::Q6_K ? 2 : 1;
   const int64_t n_tiles = (n + a.panel - 1) / a.panel;
@@ -109,12 +129,12 @@ PackedActivations prepare_activations(Isa isa, DType type, const float* x, int64
   // Padding tokens of the last panel are never read (a remainder tile
   // only reaches its own tokens), so nothing is cleared.
   s.qs.resize(blocks * kQK);
-  s.scales.resize(blocks);
+  s.scales.resize(static_cast<size_t>(n_tiles * a.n_scales * a.panel));
   a.qs = s.qs.data();
   a.scales = s.scales.data();
   if (type == DType::Q4_K) {
-    s.scaled_sums.resize(blocks);
-    a.scaled_sums = s.scaled_sums.data();
+    s.min_sums.resize(static_cast<size_t>(n_tiles * a.n_scales * a.panel * 4));
+    a.min_sums = s.min_sums.data();
   } else {
     s.bias.resize(blocks * static_cast<size_t>(a.bias_per_block));
     a.bias = s.bias.data();

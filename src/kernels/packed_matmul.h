@@ -7,18 +7,26 @@
 // VNNI vpdpbusd per 4 k values per token against that token's 4 int8
 // activations broadcast to all lanes; the int32 block sums (already holding
 // the zero-point corrections as their start value) are converted and scaled
-// by the 16 weight scales x the token's activation scale into 16 float sums
-// per token. N is up to 12 tokens (8 for Q6_K), which keeps all
-// accumulators in the 32 zmm registers, so the arithmetic is almost only
-// vpdpbusd (measured 83-85% of the int8 peak in L1 on Zen 4).
-// Blocking: tokens are cut into column blocks whose int8 activations stay
-// in L2 (about 256 KiB); within a block each 16-row group runs all its
-// token tiles while its weights sit in L1/L2. Tasks are (column block,
-// range of row groups), claimed dynamically by the thread pool.
+// into 16 float sums per token. N is up to 10 tokens, which keeps all
+// accumulators in the 32 zmm registers.
+// Blocking: k is cut into slices and tokens into blocks whose int8
+// activations for a slice stay in L2 (about 256 KiB); within a block each
+// 16-row group runs all its token tiles while its weights sit in L1/L2.
+// Tasks are (token block, range of row groups), claimed dynamically by the
+// thread pool, one k slice after another.
 //
-// Activations are quantized exactly as for the unpacked fast kernels
-// (32-value blocks, int8, scale amax/127), so both paths compute the same
-// sums and tests compare them closely.
+// Why two activation formats. On Zen 4 a zmm FMA or multiply takes the
+// same issue slot as a vpdpbusd, while conversions, integer adds, shifts
+// and float adds go to other pipes (measured: bench/packed_bench.cpp and
+// the note in docs/kernels.md). Per 32-value block and token, Q8_0 and Q4_0
+// need 8 vpdpbusd plus a multiply (weight scale x activation scale) and an
+// FMA: at most 80 % of the vpdpbusd peak. Their activations are quantized
+// per 32 values exactly as for the unpacked kernels (scale amax / 127), so
+// both paths compute the same sums. The K-quants' own scales are per group
+// inside a 256-value super-block, so their activations get one scale per
+// super-block (like the reference engine's Q8_K): the group scale then
+// costs one FMA per group and the activation scale one per super-block, and
+// Q4_K's min term becomes integer dot products (below).
 //
 // ODR: included by the AVX-512 translation unit; only plain structs here.
 #pragma once
@@ -37,16 +45,22 @@ namespace nomoat::kernels {
 // so a kernel reaches every token of its tile from one pointer with
 // constant offsets, and one tile's activations are contiguous (no cache-set
 // conflicts between tokens). The per-block arrays are laid out the same way:
-//   scales[(p * n_blocks + b) * panel + t]
+//   scales[(p * n_scales + s) * panel + t]   (s: block, or super-block for K-quants)
 //   bias[(p * n_blocks * bias_per_block + h) * panel + t]
+//   min_sums[((p * n_superblocks + s) * panel + t) * 4 + w]
 struct PackedActivations {
   const int8_t* qs = nullptr;
-  const float* scales = nullptr;  // per 32-value block
+  // Q8_0, Q4_0: per 32-value block; Q4_K, Q6_K: per 256-value super-block.
+  const float* scales = nullptr;
+  int64_t n_scales = 0;  // per panel
   // Q8_0: -128 * sum(a) per block; Q4_0: -8 * sum(a); Q6_K: -32 * sum(a)
   // per 16-value half block (bias_per_block 2); Q4_K: none.
   const int32_t* bias = nullptr;
   int64_t bias_per_block = 1;
-  const float* scaled_sums = nullptr;  // Q4_K: scale * sum(a) per block
+  // Q4_K: the 8 block sums S of each super-block (|S| <= 32 * 127) as bytes
+  // H = floor(S / 64), L = S - 64 H (0..63), for vpdpbusd against the 6-bit
+  // mins: word 0 = H of blocks 0-3, 1 = H of 4-7, 2 = L of 0-3, 3 = L of 4-7.
+  const int32_t* min_sums = nullptr;
   int64_t n_blocks = 0;
   int64_t panel = 0;
 };

@@ -35,20 +35,24 @@ struct Panel {
   const int8_t* qs;
   const float* scales;
   const int32_t* bias;
-  const float* scaled_sums;
+  const int32_t* min_sums;
   Panel(const PackedActivations& a, int64_t t0) {
     const int64_t tile = t0 / NP;
     qs = a.qs + tile * a.n_blocks * 32 * NP;
-    scales = a.scales + tile * a.n_blocks * NP;
+    scales = a.scales + tile * a.n_scales * NP;
     bias = a.bias ? a.bias + tile * a.n_blocks * a.bias_per_block * NP : nullptr;
-    scaled_sums = a.scaled_sums ? a.scaled_sums + tile * a.n_blocks * NP : nullptr;
+    min_sums = a.min_sums ? a.min_sums + tile * a.n_scales * NP * 4 : nullptr;
   }
   // Values 4q..4q+3 of block b for token t (q = 0..7).
   const int8_t* quad(int64_t b, int q, int t) const { return qs + (b * 8 + q) * 4 * NP + 4 * t; }
-  float scale(int64_t b, int t) const { return scales[b * NP + t]; }
+  // Scale s (block, or super-block for K-quants) of token t.
+  float scale(int64_t s, int t) const { return scales[s * NP + t]; }
   int32_t bias_of(int64_t h, int t) const { return bias[h * NP + t]; }
-  float scaled_sum(int64_t b, int t) const { return scaled_sums[b * NP + t]; }
+  // Word w of super-block s's min sums for token t (packed_matmul.h).
+  const int32_t* min_word(int64_t s, int t, int w) const { return min_sums + (s * NP + t) * 4 + w; }
 };
+
+inline __m512i broadcast_word(const int32_t* p) { return _mm512_set1_epi32(*p); }
 
 // Small tiles (decode) split each block's dot into two chains so one token
 // is not bound by vpdpbusd latency; big tiles have N independent chains.
@@ -147,8 +151,11 @@ inline void q4_0_group(const PackedTask& task, const uint8_t* grp, int64_t t0, i
 }
 
 // ---- Q4_Kx16: per group g, x = d sc[g] q - dmin m[g] ----
-// sum x a = d_a (d sc dot(q, a_int) - dmin m sum(a_int)); the second term
-// uses the precomputed d_a * sum(a_int) of the block.
+// With one activation scale s_a per super-block (packed_matmul.h):
+//   sum x a = s_a (sum_g (d sc[g]) dot(q_g, a_g) - dmin sum_g m[g] S_g)
+// The group sums take one FMA each with d sc[g] (computed once per tile);
+// sum_g m[g] S_g is integer: 4 vpdpbusd of the 6-bit mins against the bytes
+// of S = 64 H + L; s_a costs one FMA per super-block.
 template <int N, int NP>
 inline void q4_k_group(const PackedTask& task, const uint8_t* grp, int64_t t0, int64_t b0, int64_t b1, __m512* f) {
   const Panel<NP> a(*task.acts, t0);
@@ -156,31 +163,29 @@ inline void q4_k_group(const PackedTask& task, const uint8_t* grp, int64_t t0, i
   const __m512i four_bits = _mm512_set1_epi8(0x0f);
   const __m512i two_bits = _mm512_set1_epi8(0x03);
   const __m512i byte_mask = _mm512_set1_epi32(0xff);
+  alignas(64) float group_scale[8][16];
   for (int64_t sb = b0; sb < b1; ++sb) {
     const Place at = place<35 * kQuad, 64>(grp, sb - b0);
     const uint8_t* blk = at.body;
-    const uint8_t* tail = at.tail;
-    const __m512 d = load_scales16(tail);
-    const __m512 dmin = load_scales16(tail + 32);
+    const __m512 d = load_scales16(at.tail);
     // The 12 packed scale bytes of each row, 4 per lane; unpacked for all
     // 16 rows at once (layout in tensor/packed.h and q4_k.cpp).
     const __m512i k0 = load_quad(blk);
-    const __m512i k1 = load_quad(blk + kQuad);
     const __m512i k2 = load_quad(blk + 2 * kQuad);
     const __m512i sc_lo = _mm512_and_si512(k0, six_bits);
-    const __m512i m_lo = _mm512_and_si512(k1, six_bits);
     const __m512i sc_hi = _mm512_or_si512(_mm512_and_si512(k2, four_bits),
                                           _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(k0, 6), two_bits), 4));
-    const __m512i m_hi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(k2, 4), four_bits),
-                                         _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(k1, 6), two_bits), 4));
-    const uint8_t* quads = blk + 3 * kQuad;
 #pragma GCC unroll 8
     for (int g = 0; g < 8; ++g) {
       const __m512i sc_src = g < 4 ? sc_lo : sc_hi;
-      const __m512i m_src = g < 4 ? m_lo : m_hi;
-      const int shift = 8 * (g % 4);
-      const __m512 scale = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(sc_src, shift), byte_mask)));
-      const __m512 min = _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(m_src, shift), byte_mask)));
+      const __m512i sc = _mm512_and_si512(_mm512_srli_epi32(sc_src, 8 * (g % 4)), byte_mask);
+      _mm512_store_ps(group_scale[g], _mm512_mul_ps(d, _mm512_cvtepi32_ps(sc)));
+    }
+    __m512 sums[N];
+    for (int t = 0; t < N; ++t) sums[t] = _mm512_setzero_ps();
+    const uint8_t* quads = blk + 3 * kQuad;
+#pragma GCC unroll 8
+    for (int g = 0; g < 8; ++g) {
       const int64_t ab = sb * 8 + g;  // activation block
       __m512i acc[N], acc2[N];
       for (int t = 0; t < N; ++t) {  // no bias: the min term is separate
@@ -188,63 +193,75 @@ inline void q4_k_group(const PackedTask& task, const uint8_t* grp, int64_t t0, i
         acc2[t] = _mm512_setzero_si512();
       }
       nibble_block<N>(quads + 4 * kQuad * g, a, ab, acc, acc2);
+      const __m512 gs = _mm512_load_ps(group_scale[g]);
       for (int t = 0; t < N; ++t) {
         const __m512i sum = kSplitChains<N> ? _mm512_add_epi32(acc[t], acc2[t]) : acc[t];
-        f[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(scale, _mm512_set1_ps(a.scale(ab, t))), f[t]);
-        f[t] = _mm512_fnmadd_ps(min, _mm512_set1_ps(a.scaled_sum(ab, t)), f[t]);
+        sums[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), gs, sums[t]);
       }
+    }
+    // The min term, then the super-block's activation scale.
+    const __m512i k1 = load_quad(blk + kQuad);
+    const __m512i m_lo = _mm512_and_si512(k1, six_bits);
+    const __m512i m_hi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(k2, 4), four_bits),
+                                         _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(k1, 6), two_bits), 4));
+    const __m512 dmin = load_scales16(at.tail + 32);
+    for (int t = 0; t < N; ++t) {
+      __m512i high = _mm512_dpbusd_epi32(_mm512_setzero_si512(), m_lo, broadcast_word(a.min_word(sb, t, 0)));
+      __m512i low = _mm512_dpbusd_epi32(_mm512_setzero_si512(), m_lo, broadcast_word(a.min_word(sb, t, 2)));
+      high = _mm512_dpbusd_epi32(high, m_hi, broadcast_word(a.min_word(sb, t, 1)));
+      low = _mm512_dpbusd_epi32(low, m_hi, broadcast_word(a.min_word(sb, t, 3)));
+      const __m512i mins = _mm512_add_epi32(_mm512_slli_epi32(high, 6), low);
+      sums[t] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(mins), dmin, sums[t]);
+      f[t] = _mm512_fmadd_ps(sums[t], _mm512_set1_ps(a.scale(sb, t)), f[t]);
     }
   }
 }
 
 // ---- Q6_Kx16: x = d sc[g] (q - 32), groups of 16, q = 4 low + 2 high bits ----
-// Each 32-value unit is two groups: two int32 chains per token (bias =
-// -32 sum(a) of each half), combined in float with the two group scales,
-// then scaled by the token's activation scale.
+// Each 32-value unit is two groups, each an int32 chain per token starting
+// at its bias (-32 sum(a) of that half), added into the super-block's float
+// sums with one FMA by d sc[g] (computed once per tile); the activation
+// scale (one per super-block) costs one FMA per super-block.
 template <int N, int NP>
 inline void q6_k_group(const PackedTask& task, const uint8_t* grp, int64_t t0, int64_t b0, int64_t b1, __m512* f) {
   const Panel<NP> a(*task.acts, t0);
   const __m512i low4 = _mm512_set1_epi8(15);
   const __m512i high2 = _mm512_set1_epi8(0x30);
+  alignas(64) float group_scale[16][16];
   for (int64_t sb = b0; sb < b1; ++sb) {
     const Place at = place<256 + 48 * kQuad, 32>(grp, sb - b0);
     const uint8_t* blk = at.body;
     const __m512 d = load_scales16(at.tail);
+#pragma GCC unroll 16
+    for (int g = 0; g < 16; ++g) {
+      const __m128i sc = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 16 * g));
+      _mm512_store_ps(group_scale[g], _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(sc))));
+    }
+    __m512 sums[N];
+    for (int t = 0; t < N; ++t) sums[t] = _mm512_setzero_ps();
     for (int unit = 0; unit < 8; ++unit) {
-      const auto group_scale = [&](int g) {
-        const __m128i sc = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 16 * g));
-        return _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(sc)));
-      };
-      const __m512 scale_a = group_scale(2 * unit);
-      const __m512 scale_b = group_scale(2 * unit + 1);
       const uint8_t* u = blk + 256 + 6 * kQuad * unit;
-      const __m512i h0 = load_quad(u + 4 * kQuad);
-      const __m512i h1 = load_quad(u + 5 * kQuad);
       const int64_t ab = sb * 8 + unit;
-      __m512i acc_a[N], acc_b[N];
-      for (int t = 0; t < N; ++t) {
-        acc_a[t] = _mm512_set1_epi32(a.bias_of(2 * ab, t));
-        acc_b[t] = _mm512_set1_epi32(a.bias_of(2 * ab + 1, t));
-      }
+#pragma GCC unroll 2
+      for (int half = 0; half < 2; ++half) {
+        // Half 0: low nibbles with their high bits in quad 4; half 1: high
+        // nibbles, high bits in quad 5 (bits 2i..2i+1 for quad i).
+        const __m512i h = load_quad(u + (4 + half) * kQuad);
+        __m512i acc[N];
+        for (int t = 0; t < N; ++t) acc[t] = _mm512_set1_epi32(a.bias_of(2 * ab + half, t));
 #pragma GCC unroll 4
-      for (int i = 0; i < 4; ++i) {
-        const __m512i raw = load_quad(u + kQuad * i);
-        // High bits of quad i sit at bits 2i..2i+1 of h0 / h1; move them to bits 4..5.
-        const __m512i top_a = i < 3 ? _mm512_slli_epi16(h0, 4 - 2 * i) : _mm512_srli_epi16(h0, 2);
-        const __m512i top_b = i < 3 ? _mm512_slli_epi16(h1, 4 - 2 * i) : _mm512_srli_epi16(h1, 2);
-        const __m512i lo = _mm512_or_si512(_mm512_and_si512(raw, low4), _mm512_and_si512(top_a, high2));
-        const __m512i hi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(raw, 4), low4), _mm512_and_si512(top_b, high2));
-        for (int t = 0; t < N; ++t) {
-          acc_a[t] = _mm512_dpbusd_epi32(acc_a[t], lo, broadcast4(a.quad(ab, i, t)));
-          acc_b[t] = _mm512_dpbusd_epi32(acc_b[t], hi, broadcast4(a.quad(ab, 4 + i, t)));
+        for (int i = 0; i < 4; ++i) {
+          const __m512i raw = load_quad(u + kQuad * i);
+          const __m512i nib = half == 0 ? raw : _mm512_srli_epi16(raw, 4);
+          const __m512i top = i < 3 ? _mm512_slli_epi16(h, 4 - 2 * i) : _mm512_srli_epi16(h, 2);
+          const __m512i w = _mm512_or_si512(_mm512_and_si512(nib, low4), _mm512_and_si512(top, high2));
+          for (int t = 0; t < N; ++t) acc[t] = _mm512_dpbusd_epi32(acc[t], w, broadcast4(a.quad(ab, 4 * half + i, t)));
         }
-      }
-      for (int t = 0; t < N; ++t) {
-        const __m512 both = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc_b[t]), scale_b,
-                                            _mm512_mul_ps(_mm512_cvtepi32_ps(acc_a[t]), scale_a));
-        f[t] = _mm512_fmadd_ps(both, _mm512_set1_ps(a.scale(ab, t)), f[t]);
+        const __m512 gs = _mm512_load_ps(group_scale[2 * unit + half]);
+        for (int t = 0; t < N; ++t) sums[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[t]), gs, sums[t]);
       }
     }
+    for (int t = 0; t < N; ++t) f[t] = _mm512_fmadd_ps(sums[t], _mm512_set1_ps(a.scale(sb, t)), f[t]);
   }
 }
 

@@ -259,6 +259,32 @@ TEST_P(FastMatmul, ActivationQuantizationMatchesScalarBytes) {
   EXPECT_EQ(want_bias, got_bias);
 }
 
+TEST_P(FastMatmul, SuperblockQuantizationMatchesScalarBytes) {
+  const IsaKernels& k = *isa_kernels(GetParam());
+  if (!k.quantize_superblocks) GTEST_SKIP() << "no super-block quantizer on this ISA (the packed kernels are x86 only)";
+  Rng rng(10);
+  constexpr int64_t kSupers = 5, kValues = kSupers * 8 * kQK;
+  std::vector<float> x = random_activations(kValues, rng);
+  for (int i = 0; i < 8 * kQK; ++i) x[static_cast<size_t>(2 * 8 * kQK + i)] = 0.0f;  // an all-zero super-block
+  for (int i = 0; i < kQK; ++i) x[static_cast<size_t>(3 * 8 * kQK + 5 * kQK + i)] = 0.0f;  // a zero block beside others
+  x[3 * 8 * kQK + 7] = 40.0f;  // an outlier sets the whole super-block's scale
+  std::vector<float> want_d(kSupers), got_d(kSupers);
+  std::vector<int8_t> want_q(kValues), got_q(kValues);
+  std::vector<int32_t> want_sums(kSupers * 8), got_sums(kSupers * 8);
+  quantize_superblocks_scalar(x.data(), kSupers, want_d.data(), want_q.data(), want_sums.data());
+  k.quantize_superblocks(x.data(), kSupers, got_d.data(), got_q.data(), got_sums.data());
+  EXPECT_EQ(want_d, got_d);
+  EXPECT_EQ(want_q, got_q);
+  EXPECT_EQ(want_sums, got_sums);
+  EXPECT_EQ(want_d[2], 0.0f);
+  EXPECT_EQ(want_d[3], 40.0f / 127.0f);
+  for (int64_t b = 0; b < kSupers * 8; ++b) {
+    int32_t sum = 0;
+    for (int i = 0; i < kQK; ++i) sum += want_q[static_cast<size_t>(b * kQK + i)];
+    EXPECT_EQ(want_sums[static_cast<size_t>(b)], sum) << "block " << b;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Isa, FastMatmul, testing::Values(Isa::Avx2, Isa::Avx512, Isa::Neon),
                          [](const testing::TestParamInfo<Isa>& info) { return std::string(isa_name(info.param)); });
 
