@@ -171,13 +171,13 @@ inline __m512 round_f16(__m512 x) {
 // trip through fp16 changes nothing), and the rescale, rare after the first
 // keys, runs for all rows when one needs it (by 1: no change, see
 // attention_isa.h). Uniform: all n rows have the same key range.
-template <int NV, bool Uniform>
+template <int NV, bool Uniform, bool rnd>
 void accumulate_cols(const AttnAccumulateTask& t, int64_t r, int n, int64_t dc) {
   const int64_t D = t.head_dim, rs = t.row_stride;
-  const bool rnd = t.round_f16;
   __m512 acc[4][NV], v[NV];
   int32_t j0[4], j1[4];
   int32_t lo = static_cast<int32_t>(KB), hi = 0;  // the keys any row takes
+#pragma GCC unroll 4
   for (int i = 0; i < 4; ++i) {
     j0[i] = i < n ? t.j0[r + i] : 0;
     j1[i] = i < n ? t.j1[r + i] : 0;
@@ -185,6 +185,7 @@ void accumulate_cols(const AttnAccumulateTask& t, int64_t r, int n, int64_t dc) 
       lo = j0[i] < lo ? j0[i] : lo;
       hi = j1[i] > hi ? j1[i] : hi;
     }
+#pragma GCC unroll 4
     for (int k = 0; k < NV; ++k) {
       acc[i][k] = i < n ? _mm512_loadu_ps(t.acc + (r + i) * t.acc_stride + dc + 16 * k) : _mm512_setzero_ps();
     }
@@ -193,43 +194,52 @@ void accumulate_cols(const AttnAccumulateTask& t, int64_t r, int n, int64_t dc) 
   const __m128 one = _mm_set1_ps(1.0f);
   for (int32_t j = lo; j < hi; ++j) {
     const uint8_t* row = row_ptr(t.v, j);
+#pragma GCC unroll 4
     for (int k = 0; k < NV; ++k) v[k] = load16(t.v, row, dc + 16 * k, D - dc - 16 * k);
     const float* sc = t.rescale + j * rs + r;
     const float* w = t.weight + j * rs + r;
     if (_mm_mask_cmp_ps_mask(rows, _mm_maskz_loadu_ps(rows, sc), one, _CMP_NEQ_UQ) != 0) {
+#pragma GCC unroll 4
       for (int i = 0; i < 4; ++i) {
         const __m512 s = _mm512_set1_ps(sc[i]);
+#pragma GCC unroll 4
         for (int k = 0; k < NV; ++k) {
           acc[i][k] = _mm512_mul_ps(acc[i][k], s);
           if (rnd) acc[i][k] = round_f16(acc[i][k]);
         }
       }
     }
+#pragma GCC unroll 4
     for (int i = 0; i < 4; ++i) {
       const __m512 wi = _mm512_set1_ps(w[i]);
       const __mmask16 take = Uniform || (j >= j0[i] && j < j1[i]) ? static_cast<__mmask16>(0xffff) : 0;
+#pragma GCC unroll 4
       for (int k = 0; k < NV; ++k) {
         acc[i][k] = Uniform ? _mm512_fmadd_ps(v[k], wi, acc[i][k]) : _mm512_mask3_fmadd_ps(v[k], wi, acc[i][k], take);
         if (rnd) acc[i][k] = round_f16(acc[i][k]);
       }
     }
   }
-  for (int i = 0; i < n; ++i) {
-    for (int k = 0; k < NV; ++k) _mm512_storeu_ps(t.acc + (r + i) * t.acc_stride + dc + 16 * k, acc[i][k]);
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; ++i) {  // constant indices keep acc in registers
+#pragma GCC unroll 4
+    for (int k = 0; k < NV; ++k) {
+      if (i < n) _mm512_storeu_ps(t.acc + (r + i) * t.acc_stride + dc + 16 * k, acc[i][k]);
+    }
   }
 }
 
-template <bool Uniform>
+template <bool Uniform, bool Round>
 void accumulate_rows(const AttnAccumulateTask& t, int64_t r, int n) {
   const int64_t D = t.head_dim;
   int64_t dc = 0;
-  for (; D - dc > 48; dc += 64) accumulate_cols<4, Uniform>(t, r, n, dc);
+  for (; D - dc > 48; dc += 64) accumulate_cols<4, Uniform, Round>(t, r, n, dc);
   if (D - dc > 32) {
-    accumulate_cols<3, Uniform>(t, r, n, dc);
+    accumulate_cols<3, Uniform, Round>(t, r, n, dc);
   } else if (D - dc > 16) {
-    accumulate_cols<2, Uniform>(t, r, n, dc);
+    accumulate_cols<2, Uniform, Round>(t, r, n, dc);
   } else if (D - dc > 0) {
-    accumulate_cols<1, Uniform>(t, r, n, dc);
+    accumulate_cols<1, Uniform, Round>(t, r, n, dc);
   }
 }
 
@@ -242,10 +252,10 @@ void accumulate(const AttnAccumulateTask& t) {
       any = any || t.j0[r + i] < t.j1[r + i];
     }
     if (!any) continue;
-    if (uniform) {
-      accumulate_rows<true>(t, r, n);
+    if (t.round_f16) {
+      uniform ? accumulate_rows<true, true>(t, r, n) : accumulate_rows<false, true>(t, r, n);
     } else {
-      accumulate_rows<false>(t, r, n);
+      uniform ? accumulate_rows<true, false>(t, r, n) : accumulate_rows<false, false>(t, r, n);
     }
   }
 }
