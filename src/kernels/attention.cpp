@@ -14,6 +14,7 @@
 #include "base/fp16.h"
 #include "base/thread_pool.h"
 #include "kernels/attention_isa.h"
+#include "kernels/exp_f32.h"
 #include "tensor/blocks.h"
 
 namespace nomoat::kernels {
@@ -42,8 +43,33 @@ void scores_portable(const AttnScoresTask& t) {
     for (int64_t j = 0; j < t.n_keys; ++j) {
       double dot = 0.0;
       for (int64_t d = 0; d < t.head_dim; ++d) dot += static_cast<double>(q[d]) * value_at(t.k, j, d);
-      t.s[r * KB + j] = static_cast<float>(dot);
+      t.s[j * t.row_stride + r] = static_cast<float>(dot);
     }
+  }
+}
+
+// The reference's float steps per key (baseline flags: nothing is fused).
+void softmax_portable(const AttnSoftmaxTask& t) {
+  for (int64_t r = 0; r < t.n_rows; ++r) {
+    float m = t.m[r], l = t.l[r];
+    for (int64_t j = 0; j < t.n_keys; ++j) {
+      float old_scale = 1.0f, w = 0.0f;
+      if (j >= t.j0[r] && j < t.j1[r]) {
+        const float x = t.s[j * t.row_stride + r] * t.scale;
+        w = 1.0f;
+        if (x > m) {
+          old_scale = exp_f32(m - x);
+          m = x;
+        } else {
+          w = exp_f32(x - m);
+        }
+        l = l * old_scale + w;
+      }
+      t.rescale[j * t.row_stride + r] = old_scale;
+      t.weight[j * t.row_stride + r] = w;
+    }
+    t.m[r] = m;
+    t.l[r] = l;
   }
 }
 
@@ -52,7 +78,7 @@ void accumulate_portable(const AttnAccumulateTask& t) {
   for (int64_t r = 0; r < t.n_rows; ++r) {
     float* acc = t.acc + r * t.acc_stride;
     for (int32_t j = t.j0[r]; j < t.j1[r]; ++j) {
-      const float sc = t.rescale[r * KB + j], w = t.weight[r * KB + j];
+      const float sc = t.rescale[j * t.row_stride + r], w = t.weight[j * t.row_stride + r];
       if (sc != 1.0f) {
         for (int64_t d = 0; d < D; ++d) acc[d] = t.round_f16 ? round_f16(acc[d] * sc) : acc[d] * sc;
       }
@@ -64,13 +90,25 @@ void accumulate_portable(const AttnAccumulateTask& t) {
   }
 }
 
-const AttentionIsaKernels kPortable = {&scores_portable, &accumulate_portable};
+void exp_portable(const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = exp_f32(x[i]);
+}
 
-const AttentionIsaKernels& kernels_for(Isa isa) {
-  const AttentionIsaKernels* k = nullptr;
-  if (isa == Isa::Avx512 && isa_supported(isa)) k = &kAttnAvx512Kernels;
-  if (isa == Isa::Avx2 && isa_supported(isa)) k = &kAttnAvx2Kernels;
-  return k && k->scores ? *k : kPortable;
+const AttentionIsaKernels kPortable = {&scores_portable, &softmax_portable, &accumulate_portable, &exp_portable};
+
+// The kernels of `isa` where it has them, the portable ones elsewhere.
+AttentionIsaKernels kernels_for(Isa isa) {
+  AttentionIsaKernels k = kPortable;
+  const AttentionIsaKernels* simd = nullptr;
+  if (isa == Isa::Avx512 && isa_supported(isa)) simd = &kAttnAvx512Kernels;
+  if (isa == Isa::Avx2 && isa_supported(isa)) simd = &kAttnAvx2Kernels;
+  if (simd) {
+    if (simd->scores) k.scores = simd->scores;
+    if (simd->softmax) k.softmax = simd->softmax;
+    if (simd->accumulate) k.accumulate = simd->accumulate;
+    if (simd->exp) k.exp = simd->exp;
+  }
+  return k;
 }
 
 // Values [c0, c0 + n) of a Q8_0 row as floats (d * q, like dequantize_q8_0).
@@ -114,40 +152,57 @@ struct Plan {
   int64_t rows(const Block& b) const { return (b.end - b.begin) * group; }
 };
 
-// Per-thread buffers, reused across calls.
+// n values of `v` starting at a 64-byte boundary (the SIMD kernels load
+// 16 rows of one key, and the transposed queries, with aligned loads).
+template <class T>
+T* aligned(std::vector<T>& v, int64_t n) {
+  v.resize(static_cast<size_t>(n) + 64 / sizeof(T));
+  const auto addr = reinterpret_cast<uintptr_t>(v.data());
+  return reinterpret_cast<T*>((addr + 63) & ~uintptr_t{63});
+}
+
+// Per-thread buffers, reused across calls. s, rescale and weight are
+// key-major with row stride rs (attention_isa.h).
 struct Scratch {
-  std::vector<float> q, s, rescale, weight, k_rows, v_rows;
-  std::vector<double> kt_storage;
+  std::vector<float> q, k_rows, v_rows, s_storage, rescale_storage, weight_storage;
+  std::vector<double> qt_storage, keys_storage;
   std::vector<int32_t> j0, j1;
   RowStates chunk, total;
-  double* kt = nullptr;
+  float *s = nullptr, *rescale = nullptr, *weight = nullptr;
+  double *qt = nullptr, *keys = nullptr;
+  int64_t rs = 0;
   void size_for(int64_t rows, int64_t stride, int64_t D) {
+    rs = pad16(rows);
     q.resize(static_cast<size_t>(rows * stride));
-    s.resize(static_cast<size_t>(rows * KB));
-    rescale.resize(s.size());
-    weight.resize(s.size());
+    s = aligned(s_storage, KB * rs);
+    rescale = aligned(rescale_storage, KB * rs);
+    weight = aligned(weight_storage, KB * rs);
+    qt = aligned(qt_storage, D * rs);
+    keys = aligned(keys_storage, D * KB + 8);
     j0.resize(static_cast<size_t>(rows));
     j1.resize(static_cast<size_t>(rows));
     k_rows.resize(static_cast<size_t>(KB * D));
     v_rows.resize(k_rows.size());
-    // The SIMD kernels load the transposed keys with aligned loads.
-    kt_storage.resize(static_cast<size_t>(D * KB + 8));
-    const auto addr = reinterpret_cast<uintptr_t>(kt_storage.data());
-    kt = reinterpret_cast<double*>((addr + 63) & ~uintptr_t{63});
   }
 };
 
 // The query rows of block b for KV head kvh, rounded to fp16 for an F16
-// cache (the reference multiplies a half cache in half precision).
+// cache (the reference multiplies a half cache in half precision): row-major
+// floats in sc.q, and transposed doubles in sc.qt (pad rows zero).
 void load_queries(const Plan& p, const Block& b, int64_t kvh, Scratch& sc) {
   const bool f16 = p.queries[p.order[static_cast<size_t>(b.begin)]].kv.type == DType::F16;
   std::fill(sc.q.begin(), sc.q.end(), 0.0f);
+  std::fill(sc.qt, sc.qt + p.D * sc.rs, 0.0);
   for (int64_t i = b.begin; i < b.end; ++i) {
     const AttentionQuery& query = p.queries[p.order[static_cast<size_t>(i)]];
     for (int64_t g = 0; g < p.group; ++g) {
       const float* src = query.q + (kvh * p.group + g) * p.D;
-      float* dst = &sc.q[static_cast<size_t>(((i - b.begin) * p.group + g) * p.stride)];
-      for (int64_t d = 0; d < p.D; ++d) dst[d] = f16 ? round_f16(src[d]) : src[d];
+      const int64_t r = (i - b.begin) * p.group + g;
+      float* dst = &sc.q[static_cast<size_t>(r * p.stride)];
+      for (int64_t d = 0; d < p.D; ++d) {
+        dst[d] = f16 ? round_f16(src[d]) : src[d];
+        sc.qt[d * sc.rs + r] = dst[d];
+      }
     }
   }
 }
@@ -187,33 +242,23 @@ void run_chunk(const Plan& p, const Block& b, int64_t kvh, int64_t c, Scratch& s
     }
     if (!any) continue;
     const AttnRows keys = kv_rows(p, kv, kv.k, kvh, k0, nk, sc.k_rows);
-    p.kernels.scores(AttnScoresTask{sc.q.data(), p.stride, rows, p.D, keys, nk, sc.kt, sc.s.data()});
-    // The online softmax, exactly the reference's float steps per key.
-    for (int64_t r = 0; r < rows; ++r) {
-      float m = st.m[static_cast<size_t>(r)], l = st.l[static_cast<size_t>(r)];
-      const float* s = &sc.s[static_cast<size_t>(r * KB)];
-      float* rescale = &sc.rescale[static_cast<size_t>(r * KB)];
-      float* weight = &sc.weight[static_cast<size_t>(r * KB)];
-      for (int32_t j = sc.j0[static_cast<size_t>(r)]; j < sc.j1[static_cast<size_t>(r)]; ++j) {
-        float x = s[j] * scale;
-        if (cap > 0) x = cap * std::tanh(x / cap);
-        float old_scale = 1.0f, w = 1.0f;
-        if (x > m) {
-          old_scale = std::exp(m - x);
-          m = x;
-        } else {
-          w = std::exp(x - m);
+    p.kernels.scores(AttnScoresTask{sc.q.data(), p.stride, sc.qt, rows, p.D, keys, nk, sc.keys, sc.s, sc.rs});
+    float softmax_scale = scale;
+    if (cap > 0) {
+      // The soft-cap (tanh) stays scalar; the softmax then scales by 1.
+      for (int64_t r = 0; r < rows; ++r) {
+        for (int32_t j = sc.j0[static_cast<size_t>(r)]; j < sc.j1[static_cast<size_t>(r)]; ++j) {
+          float& x = sc.s[j * sc.rs + r];
+          x = cap * std::tanh(x * scale / cap);
         }
-        l = l * old_scale + w;
-        rescale[j] = old_scale;
-        weight[j] = w;
       }
-      st.m[static_cast<size_t>(r)] = m;
-      st.l[static_cast<size_t>(r)] = l;
+      softmax_scale = 1.0f;
     }
+    p.kernels.softmax(AttnSoftmaxTask{sc.s, rows, nk, sc.j0.data(), sc.j1.data(), softmax_scale, st.m.data(),
+                                      st.l.data(), sc.rescale, sc.weight, sc.rs});
     const AttnRows values = kv_rows(p, kv, kv.v, kvh, k0, nk, sc.v_rows);
-    p.kernels.accumulate(AttnAccumulateTask{rows, p.D, values, sc.j0.data(), sc.j1.data(), sc.rescale.data(),
-                                            sc.weight.data(), f16, st.acc.data(), p.stride});
+    p.kernels.accumulate(AttnAccumulateTask{rows, p.D, values, sc.j0.data(), sc.j1.data(), sc.rescale, sc.weight,
+                                            sc.rs, f16, st.acc.data(), p.stride});
   }
 }
 
@@ -231,7 +276,7 @@ void merge(RowStates& total, const RowStates& part, int64_t rows, int64_t stride
       continue;
     }
     const float m = std::max(total.m[ri], part.m[ri]);
-    const float a = std::exp(total.m[ri] - m), b = std::exp(part.m[ri] - m);
+    const float a = exp_f32(total.m[ri] - m), b = exp_f32(part.m[ri] - m);
     for (int64_t d = 0; d < stride; ++d) acc[d] = acc[d] * a + add[d] * b;
     total.l[ri] = total.l[ri] * a + part.l[ri] * b;
     total.m[ri] = m;
@@ -413,11 +458,11 @@ void attention_reference(const AttentionShape& s, const AttentionQuery& query) {
         const float sc = scores[static_cast<size_t>(p)];
         float old_scale = 1.0f, weight = 1.0f;
         if (sc > running_max) {
-          old_scale = std::exp(running_max - sc);
+          old_scale = exp_f32(running_max - sc);
           running_max = sc;
           for (float& a : acc16) a = round_f16(a * old_scale);
         } else {
-          weight = std::exp(sc - running_max);
+          weight = exp_f32(sc - running_max);
         }
         const float* vp = &v[static_cast<size_t>(p * KV + kvh * D)];
         for (int64_t d = 0; d < D; ++d) acc16[static_cast<size_t>(d)] = round_f16(std::fma(vp[d], weight, acc16[static_cast<size_t>(d)]));
@@ -432,7 +477,7 @@ void attention_reference(const AttentionShape& s, const AttentionQuery& query) {
     for (int64_t p = 1; p < n; ++p) max = std::max(max, scores[static_cast<size_t>(p)]);
     double sum = 0.0;
     for (int64_t p = 0; p < n; ++p) {
-      scores[static_cast<size_t>(p)] = std::exp(scores[static_cast<size_t>(p)] - max);
+      scores[static_cast<size_t>(p)] = exp_f32(scores[static_cast<size_t>(p)] - max);
       sum += scores[static_cast<size_t>(p)];
     }
     const float inv = static_cast<float>(1.0 / sum);

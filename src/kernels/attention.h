@@ -10,7 +10,10 @@
 //     (the reference engine's CPU flash attention does this; stories260K's
 //     greedy text depends on it). attention() reproduces it bit for bit as
 //     long as a query's keys lie in one chunk (below): the same sequential
-//     max / exp / sum in float (std::exp), the same fma and fp16 roundings;
+//     max / exp / sum in float, the same fma and fp16 roundings. Every exp
+//     here and in the reference is exp_f32 (exp_f32.h): correctly rounded
+//     but for astronomically rare inputs, and the same bits in its scalar
+//     and SIMD forms, so the softmax can run on 16 rows per vector;
 //   * F32 and Q8_0 caches: the reference takes a two-pass softmax with a
 //     double sum; attention() uses the same online softmax as F16 without
 //     the fp16 roundings (float accumulation), equal within float rounding.
@@ -27,9 +30,9 @@
 // (block, KV head) — or (block, KV head, chunk) when that gives too few
 // tasks for the threads — on the persistent ThreadPool. Per block of
 // kAttnKeyBlock keys a task: converts keys (Q8_0 via dequantization),
-// computes all rows' scores (ISA kernel), runs the scalar online softmax
-// (std::exp, compiled with the baseline flags like the reference, so the
-// float operations match), then accumulates values (ISA kernel).
+// computes all rows' scores, runs the online softmax (rows in SIMD lanes,
+// branch-free, the reference's float steps unfused), then accumulates
+// values: three ISA kernels (attention_isa.h) exchanging key-major blocks.
 #pragma once
 
 #include <cstddef>

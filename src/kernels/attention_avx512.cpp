@@ -2,6 +2,7 @@
 // attention.h). Compiled with AVX-512 flags for this file only; includes
 // nothing that defines inline functions or templates outside this file.
 #include "kernels/attention_isa.h"
+#include "kernels/exp_f32_constants.h"
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__FMA__) && defined(__F16C__)
 // GCC 12's AVX-512 headers pass _mm*_undefined_*() vectors as merge sources;
@@ -28,86 +29,134 @@ inline __m512 load16(const AttnRows& rows, const uint8_t* row, int64_t d, int64_
   return _mm512_maskz_loadu_ps(m, reinterpret_cast<const float*>(row) + d);
 }
 
-// 8 values of key row i from d on (lanes past n read as 0), as doubles.
-inline __m512d load8_pd(const AttnRows& rows, int64_t i, int64_t d, int64_t n) {
-  const uint8_t* row = row_ptr(rows, i);
-  const __mmask8 m = n >= 8 ? static_cast<__mmask8>(0xff) : static_cast<__mmask8>((1u << n) - 1);
-  if (rows.f16) return _mm512_cvtps_pd(_mm256_cvtph_ps(_mm_maskz_loadu_epi16(m, reinterpret_cast<const uint16_t*>(row) + d)));
-  return _mm512_cvtps_pd(_mm256_maskz_loadu_ps(m, reinterpret_cast<const float*>(row) + d));
+// Keys [0, n_keys) as doubles, row-major: kd[j * D + d]; then zero rows up
+// to a multiple of 4 keys.
+void keys_to_double(const AttnScoresTask& t, double* kd) {
+  const int64_t D = t.head_dim;
+  for (int64_t j = 0; j < t.n_keys; ++j) {
+    const uint8_t* row = row_ptr(t.k, j);
+    for (int64_t d = 0; d < D; d += 16) {
+      const __mmask16 m = tail_mask(D - d);
+      const __m512 f = load16(t.k, row, d, D - d);
+      _mm512_mask_storeu_pd(kd + j * D + d, static_cast<__mmask8>(m), _mm512_cvtps_pd(_mm512_castps512_ps256(f)));
+      _mm512_mask_storeu_pd(kd + j * D + d + 8, static_cast<__mmask8>(m >> 8),
+                            _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(f), 1))));
+    }
+  }
+  for (int64_t j = t.n_keys; j % 4 != 0; ++j) {
+    for (int64_t d = 0; d < D; ++d) kd[j * D + d] = 0.0;
+  }
 }
 
-// kt[d * KB + j] = k_j[d] as double; keys past n_keys are 0. 8 x 8 tiles
-// transposed in registers (with few query rows, as when generating, this
-// costs as much as the dot products).
-void transpose_keys(const AttnScoresTask& t) {
-  const int64_t D = t.head_dim;
-  for (int64_t j = 0; j < KB; j += 8) {
-    for (int64_t d = 0; d < D; d += 8) {
-      __m512d r[8];
-      for (int i = 0; i < 8; ++i) r[i] = j + i < t.n_keys ? load8_pd(t.k, j + i, d, D - d) : _mm512_setzero_pd();
-      __m512d a[8], b[8];
-      for (int i = 0; i < 8; i += 2) {
-        a[i] = _mm512_unpacklo_pd(r[i], r[i + 1]);  // d = 0, 2, 4, 6 of keys i, i+1
-        a[i + 1] = _mm512_unpackhi_pd(r[i], r[i + 1]);  // d = 1, 3, 5, 7
+// Rows [r0, r0 + 8 * NV) in lanes, 4 keys at a time (4 * NV independent
+// FMA chains): each lane sums its own row's products over d in order, the
+// reference's sequential double dot exactly.
+template <int NV>
+void scores_rows(const AttnScoresTask& t, const double* kd, int64_t r0) {
+  const int64_t D = t.head_dim, rs = t.row_stride;
+  for (int64_t j = 0; j < t.n_keys; j += 4) {
+    __m512d acc[4][NV];
+    for (auto& a : acc) {
+      for (auto& x : a) x = _mm512_setzero_pd();
+    }
+    const double* k = kd + j * D;
+    for (int64_t d = 0; d < D; ++d) {
+      __m512d q[NV];
+      for (int i = 0; i < NV; ++i) q[i] = _mm512_load_pd(t.qt + d * rs + r0 + 8 * i);
+      for (int kk = 0; kk < 4; ++kk) {
+        const __m512d kb = _mm512_set1_pd(k[kk * D + d]);
+        for (int i = 0; i < NV; ++i) acc[kk][i] = _mm512_fmadd_pd(q[i], kb, acc[kk][i]);
       }
-      for (int h = 0; h < 8; h += 4) {
-        b[h] = _mm512_shuffle_f64x2(a[h], a[h + 2], 0x88);      // d = 0, 4 of 4 keys
-        b[h + 1] = _mm512_shuffle_f64x2(a[h], a[h + 2], 0xdd);  // d = 2, 6
-        b[h + 2] = _mm512_shuffle_f64x2(a[h + 1], a[h + 3], 0x88);  // d = 1, 5
-        b[h + 3] = _mm512_shuffle_f64x2(a[h + 1], a[h + 3], 0xdd);  // d = 3, 7
-      }
-      __m512d out[8];
-      out[0] = _mm512_shuffle_f64x2(b[0], b[4], 0x88);
-      out[4] = _mm512_shuffle_f64x2(b[0], b[4], 0xdd);
-      out[2] = _mm512_shuffle_f64x2(b[1], b[5], 0x88);
-      out[6] = _mm512_shuffle_f64x2(b[1], b[5], 0xdd);
-      out[1] = _mm512_shuffle_f64x2(b[2], b[6], 0x88);
-      out[5] = _mm512_shuffle_f64x2(b[2], b[6], 0xdd);
-      out[3] = _mm512_shuffle_f64x2(b[3], b[7], 0x88);
-      out[7] = _mm512_shuffle_f64x2(b[3], b[7], 0xdd);
-      const int64_t n = D - d < 8 ? D - d : 8;
-      for (int64_t i = 0; i < n; ++i) _mm512_store_pd(t.kt + (d + i) * KB + j, out[i]);
+    }
+    for (int kk = 0; kk < 4 && j + kk < t.n_keys; ++kk) {
+      for (int i = 0; i < NV; ++i) _mm256_store_ps(t.s + (j + kk) * rs + r0 + 8 * i, _mm512_cvtpd_ps(acc[kk][i]));
     }
   }
 }
 
-// Keys in lanes: each lane sums its own key's products over d in order, so
-// the result is the reference's sequential double dot exactly. Two rows at
-// a time give 8 independent FMA chains.
+// Rows in lanes: the transposed queries are loaded as they are, so the
+// keys need no transpose, only a conversion to double.
 void scores(const AttnScoresTask& t) {
-  transpose_keys(t);
-  const int64_t D = t.head_dim;
-  for (int64_t r = 0; r < t.n_rows; r += 2) {
-    const float* q0 = t.q + r * t.q_stride;
-    const float* q1 = r + 1 < t.n_rows ? q0 + t.q_stride : q0;
-    __m512d a0 = _mm512_setzero_pd(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-    for (int64_t d = 0; d < D; ++d) {
-      const double* k = t.kt + d * KB;
-      const __m512d k0 = _mm512_load_pd(k), k1 = _mm512_load_pd(k + 8), k2 = _mm512_load_pd(k + 16),
-                    k3 = _mm512_load_pd(k + 24);
-      const __m512d x = _mm512_set1_pd(static_cast<double>(q0[d]));
-      const __m512d y = _mm512_set1_pd(static_cast<double>(q1[d]));
-      a0 = _mm512_fmadd_pd(x, k0, a0);
-      a1 = _mm512_fmadd_pd(x, k1, a1);
-      a2 = _mm512_fmadd_pd(x, k2, a2);
-      a3 = _mm512_fmadd_pd(x, k3, a3);
-      b0 = _mm512_fmadd_pd(y, k0, b0);
-      b1 = _mm512_fmadd_pd(y, k1, b1);
-      b2 = _mm512_fmadd_pd(y, k2, b2);
-      b3 = _mm512_fmadd_pd(y, k3, b3);
+  keys_to_double(t, t.scratch);
+  for (int64_t r0 = 0; r0 < t.n_rows; r0 += 32) {
+    const int64_t left = t.n_rows - r0;
+    if (left > 24) {
+      scores_rows<4>(t, t.scratch, r0);
+    } else if (left > 16) {
+      scores_rows<3>(t, t.scratch, r0);
+    } else if (left > 8) {
+      scores_rows<2>(t, t.scratch, r0);
+    } else {
+      scores_rows<1>(t, t.scratch, r0);
     }
-    float* s0 = t.s + r * KB;
-    _mm256_storeu_ps(s0, _mm512_cvtpd_ps(a0));
-    _mm256_storeu_ps(s0 + 8, _mm512_cvtpd_ps(a1));
-    _mm256_storeu_ps(s0 + 16, _mm512_cvtpd_ps(a2));
-    _mm256_storeu_ps(s0 + 24, _mm512_cvtpd_ps(a3));
-    if (r + 1 < t.n_rows) {
-      float* s1 = s0 + KB;
-      _mm256_storeu_ps(s1, _mm512_cvtpd_ps(b0));
-      _mm256_storeu_ps(s1 + 8, _mm512_cvtpd_ps(b1));
-      _mm256_storeu_ps(s1 + 16, _mm512_cvtpd_ps(b2));
-      _mm256_storeu_ps(s1 + 24, _mm512_cvtpd_ps(b3));
+  }
+}
+
+// exp_f32 (exp_f32.h) of 8 doubles (not NaN), the scalar steps in order.
+inline __m512d exp_pd(__m512d x) {
+  x = _mm512_max_pd(x, _mm512_set1_pd(kExpLo));
+  x = _mm512_min_pd(x, _mm512_set1_pd(kExpHi));
+  const __m512d shifter = _mm512_set1_pd(kExpShifter);
+  const __m512d shifted = _mm512_fmadd_pd(x, _mm512_set1_pd(kExpLog2e), shifter);
+  const __m512d n = _mm512_sub_pd(shifted, shifter);
+  __m512d r = _mm512_fnmadd_pd(n, _mm512_set1_pd(kExpLn2Hi), x);
+  r = _mm512_fnmadd_pd(n, _mm512_set1_pd(kExpLn2Lo), r);
+  __m512d p = _mm512_set1_pd(kExpPoly[0]);
+  for (int i = 1; i < kExpPolyTerms; ++i) p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(kExpPoly[i]));
+  const __m512i bits =
+      _mm512_slli_epi64(_mm512_add_epi64(_mm512_castpd_si512(shifted), _mm512_set1_epi64(1023)), 52);
+  return _mm512_mul_pd(p, _mm512_castsi512_pd(bits));
+}
+
+inline __m512 exp_ps(__m512 x) {
+  const __m256 lo = _mm512_cvtpd_ps(exp_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(x))));
+  const __m256 hi =
+      _mm512_cvtpd_ps(exp_pd(_mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1)))));
+  const __m512 y = _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(lo)), _mm256_castps_pd(hi), 1));
+  return _mm512_mask_add_ps(y, _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), x, x);  // NaN: x + x
+}
+
+void exp_array(const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = tail_mask(n - i);
+    _mm512_mask_storeu_ps(y + i, m, exp_ps(_mm512_maskz_loadu_ps(m, x + i)));
+  }
+}
+
+// 16 rows per vector, branch-free per row: masks select the reference's
+// branch (new max or not) and the rows whose key range holds key j. This
+// file is built with -ffp-contract=off, so l * rescale + w stays a multiply
+// and an add, as in the reference.
+void softmax(const AttnSoftmaxTask& t) {
+  const int64_t rs = t.row_stride;
+  const __m512 scale = _mm512_set1_ps(t.scale), one = _mm512_set1_ps(1.0f), zero = _mm512_setzero_ps();
+  for (int64_t r0 = 0; r0 < t.n_rows; r0 += 16) {
+    const __mmask16 rm = tail_mask(t.n_rows - r0);
+    __m512 m = _mm512_mask_loadu_ps(_mm512_set1_ps(-__builtin_inff()), rm, t.m + r0);
+    __m512 l = _mm512_maskz_loadu_ps(rm, t.l + r0);
+    const __m512i j0 = _mm512_maskz_loadu_epi32(rm, t.j0 + r0), j1 = _mm512_maskz_loadu_epi32(rm, t.j1 + r0);
+    for (int64_t j = 0; j < t.n_keys; ++j) {
+      float* rescale = t.rescale + j * rs + r0;
+      float* weight = t.weight + j * rs + r0;
+      const __m512i jv = _mm512_set1_epi32(static_cast<int32_t>(j));
+      const __mmask16 in = _mm512_mask_cmplt_epi32_mask(_mm512_cmple_epi32_mask(j0, jv), jv, j1);
+      if (in == 0) {
+        _mm512_store_ps(rescale, one);
+        _mm512_store_ps(weight, zero);
+        continue;
+      }
+      const __m512 x = _mm512_mul_ps(_mm512_load_ps(t.s + j * rs + r0), scale);
+      const __mmask16 gt = _mm512_mask_cmp_ps_mask(in, x, m, _CMP_GT_OQ);
+      const __m512 e = exp_ps(_mm512_mask_sub_ps(_mm512_sub_ps(x, m), gt, m, x));
+      const __m512 old_scale = _mm512_mask_mov_ps(one, gt, e);
+      const __m512 w = _mm512_maskz_mov_ps(in, _mm512_mask_mov_ps(e, gt, one));
+      m = _mm512_mask_mov_ps(m, gt, x);
+      l = _mm512_mask_mov_ps(l, in, _mm512_add_ps(_mm512_mul_ps(l, old_scale), w));
+      _mm512_store_ps(rescale, old_scale);
+      _mm512_store_ps(weight, w);
     }
+    _mm512_mask_storeu_ps(t.m + r0, rm, m);
+    _mm512_mask_storeu_ps(t.l + r0, rm, l);
   }
 }
 
@@ -115,33 +164,20 @@ inline __m512 round_f16(__m512 x) {
   return _mm512_cvtph_ps(_mm512_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
 }
 
-// One row's update by key j over NV vectors of 16 (see attention_isa.h).
-template <int NV>
-inline void update(__m512 (&acc)[4], const __m512 (&v)[4], float rescale, float weight, bool rnd) {
-  if (rescale != 1.0f) {
-    const __m512 s = _mm512_set1_ps(rescale);
-    for (int i = 0; i < NV; ++i) {
-      acc[i] = _mm512_mul_ps(acc[i], s);
-      if (rnd) acc[i] = round_f16(acc[i]);
-    }
-  }
-  const __m512 w = _mm512_set1_ps(weight);
-  for (int i = 0; i < NV; ++i) {
-    acc[i] = _mm512_fmadd_ps(v[i], w, acc[i]);
-    if (rnd) acc[i] = round_f16(acc[i]);
-  }
-}
-
 // Rows [r, r + n) (n <= 4) over columns [dc, dc + 16 * NV): the rows share
-// each loaded value vector (one fp16 conversion for all) and give
-// independent dependency chains (fma -> fp16 round trip is ~15 cycles of
-// latency per key).
-template <int NV>
+// each loaded value vector and give 4 * NV independent dependency chains
+// (fma -> fp16 round trip is ~15 cycles of latency per key). No branch per
+// row: a row outside its key range keeps its acc by a masked fma (its round
+// trip through fp16 changes nothing), and the rescale, rare after the first
+// keys, runs for all rows when one needs it (by 1: no change, see
+// attention_isa.h). Uniform: all n rows have the same key range.
+template <int NV, bool Uniform, bool rnd>
 void accumulate_cols(const AttnAccumulateTask& t, int64_t r, int n, int64_t dc) {
-  const int64_t D = t.head_dim;
-  __m512 acc[4][4], v[4];
+  const int64_t D = t.head_dim, rs = t.row_stride;
+  __m512 acc[4][NV], v[NV];
   int32_t j0[4], j1[4];
   int32_t lo = static_cast<int32_t>(KB), hi = 0;  // the keys any row takes
+#pragma GCC unroll 4
   for (int i = 0; i < 4; ++i) {
     j0[i] = i < n ? t.j0[r + i] : 0;
     j1[i] = i < n ? t.j1[r + i] : 0;
@@ -149,50 +185,91 @@ void accumulate_cols(const AttnAccumulateTask& t, int64_t r, int n, int64_t dc) 
       lo = j0[i] < lo ? j0[i] : lo;
       hi = j1[i] > hi ? j1[i] : hi;
     }
+#pragma GCC unroll 4
     for (int k = 0; k < NV; ++k) {
       acc[i][k] = i < n ? _mm512_loadu_ps(t.acc + (r + i) * t.acc_stride + dc + 16 * k) : _mm512_setzero_ps();
     }
   }
+  const __mmask8 rows = static_cast<__mmask8>((1u << n) - 1);
+  const __m128 one = _mm_set1_ps(1.0f);
   for (int32_t j = lo; j < hi; ++j) {
     const uint8_t* row = row_ptr(t.v, j);
+#pragma GCC unroll 4
     for (int k = 0; k < NV; ++k) v[k] = load16(t.v, row, dc + 16 * k, D - dc - 16 * k);
+    const float* sc = t.rescale + j * rs + r;
+    const float* w = t.weight + j * rs + r;
+    if (_mm_mask_cmp_ps_mask(rows, _mm_maskz_loadu_ps(rows, sc), one, _CMP_NEQ_UQ) != 0) {
+#pragma GCC unroll 4
+      for (int i = 0; i < 4; ++i) {
+        const __m512 s = _mm512_set1_ps(sc[i]);
+#pragma GCC unroll 4
+        for (int k = 0; k < NV; ++k) {
+          acc[i][k] = _mm512_mul_ps(acc[i][k], s);
+          if (rnd) acc[i][k] = round_f16(acc[i][k]);
+        }
+      }
+    }
+#pragma GCC unroll 4
     for (int i = 0; i < 4; ++i) {
-      if (j >= j0[i] && j < j1[i]) {
-        update<NV>(acc[i], v, t.rescale[(r + i) * KB + j], t.weight[(r + i) * KB + j], t.round_f16);
+      const __m512 wi = _mm512_set1_ps(w[i]);
+      const __mmask16 take = Uniform || (j >= j0[i] && j < j1[i]) ? static_cast<__mmask16>(0xffff) : 0;
+#pragma GCC unroll 4
+      for (int k = 0; k < NV; ++k) {
+        acc[i][k] = Uniform ? _mm512_fmadd_ps(v[k], wi, acc[i][k]) : _mm512_mask3_fmadd_ps(v[k], wi, acc[i][k], take);
+        if (rnd) acc[i][k] = round_f16(acc[i][k]);
       }
     }
   }
-  for (int i = 0; i < n; ++i) {
-    for (int k = 0; k < NV; ++k) _mm512_storeu_ps(t.acc + (r + i) * t.acc_stride + dc + 16 * k, acc[i][k]);
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; ++i) {  // constant indices keep acc in registers
+#pragma GCC unroll 4
+    for (int k = 0; k < NV; ++k) {
+      if (i < n) _mm512_storeu_ps(t.acc + (r + i) * t.acc_stride + dc + 16 * k, acc[i][k]);
+    }
+  }
+}
+
+template <bool Uniform, bool Round>
+void accumulate_rows(const AttnAccumulateTask& t, int64_t r, int n) {
+  const int64_t D = t.head_dim;
+  int64_t dc = 0;
+  for (; D - dc > 48; dc += 64) accumulate_cols<4, Uniform, Round>(t, r, n, dc);
+  if (D - dc > 32) {
+    accumulate_cols<3, Uniform, Round>(t, r, n, dc);
+  } else if (D - dc > 16) {
+    accumulate_cols<2, Uniform, Round>(t, r, n, dc);
+  } else if (D - dc > 0) {
+    accumulate_cols<1, Uniform, Round>(t, r, n, dc);
   }
 }
 
 void accumulate(const AttnAccumulateTask& t) {
-  const int64_t D = t.head_dim;
   for (int64_t r = 0; r < t.n_rows; r += 4) {
     const int n = t.n_rows - r < 4 ? static_cast<int>(t.n_rows - r) : 4;
-    int64_t dc = 0;
-    for (; D - dc > 48; dc += 64) accumulate_cols<4>(t, r, n, dc);
-    if (D - dc > 32) {
-      accumulate_cols<3>(t, r, n, dc);
-    } else if (D - dc > 16) {
-      accumulate_cols<2>(t, r, n, dc);
-    } else if (D - dc > 0) {
-      accumulate_cols<1>(t, r, n, dc);
+    bool uniform = n == 4, any = false;
+    for (int i = 0; i < n; ++i) {
+      uniform = uniform && t.j0[r + i] == t.j0[r] && t.j1[r + i] == t.j1[r];
+      any = any || t.j0[r + i] < t.j1[r + i];
+    }
+    if (!any) continue;
+    if (t.round_f16) {
+      uniform ? accumulate_rows<true, true>(t, r, n) : accumulate_rows<false, true>(t, r, n);
+    } else {
+      uniform ? accumulate_rows<true, false>(t, r, n) : accumulate_rows<false, false>(t, r, n);
     }
   }
 }
 
 }  // namespace
 
-const AttentionIsaKernels kAttnAvx512Kernels = {&scores, &accumulate};
+const AttentionIsaKernels kAttnAvx512Kernels = {&scores, &softmax, &accumulate, &exp_array};
 
 }  // namespace nomoat::kernels
 
 #else  // built without AVX-512 flags (non-x86 target): no kernels
 
 namespace nomoat::kernels {
-const AttentionIsaKernels kAttnAvx512Kernels = {nullptr, nullptr};
+const AttentionIsaKernels kAttnAvx512Kernels = {nullptr, nullptr, nullptr, nullptr};
 }
 
 #endif

@@ -22,6 +22,8 @@
 #include <vector>
 
 #include "kernels/attention.h"
+#include "kernels/attention_isa.h"
+#include "kernels/exp_f32.h"
 #include "tensor/dtype.h"
 #include "test_rng.h"
 
@@ -242,6 +244,75 @@ TEST_P(Attention, BatchingAndThreadsDoNotChangeBits) {
     for (int64_t j = 0; j < Q; ++j) {
       ASSERT_TRUE(same_bits(out[static_cast<size_t>(j)], together[i * static_cast<size_t>(Q) + static_cast<size_t>(j)]))
           << "position " << c.positions[i] << " value " << j;
+    }
+  }
+}
+
+// The SIMD softmax kernel (attention_isa.h) against the contract's scalar
+// steps written out here, on odd row and key counts, rows with empty,
+// partial and full key ranges, ties, -inf and NaN scores, and state carried
+// over from an earlier block: m, l, rescale and weight bit for bit.
+TEST_P(Attention, SoftmaxKernelMatchesScalarSteps) {
+  const AttentionIsaKernels* k = GetParam() == Isa::Avx512 ? &kAttnAvx512Kernels
+                                 : GetParam() == Isa::Avx2 ? &kAttnAvx2Kernels
+                                                           : nullptr;
+  if (!k || !k->softmax) GTEST_SKIP() << "no SIMD softmax for " << isa_name(GetParam());
+  testing_util::Rng rng(5);
+  for (const int64_t rows : {1, 3, 8, 17, 33}) {
+    for (const int64_t keys : {1, 7, 32}) {
+      const int64_t rs = (rows + 15) / 16 * 16;
+      std::vector<float> s(static_cast<size_t>(keys * rs) + 16);
+      float* sa = s.data() + (16 - reinterpret_cast<uintptr_t>(s.data()) / 4 % 16) % 16;  // 64-byte aligned
+      std::vector<int32_t> j0(static_cast<size_t>(rows)), j1(j0.size());
+      std::vector<float> m(j0.size()), l(j0.size());
+      for (int64_t r = 0; r < rows; ++r) {
+        const auto a = static_cast<int32_t>(rng.next() % static_cast<uint64_t>(keys + 1));
+        const auto b = static_cast<int32_t>(rng.next() % static_cast<uint64_t>(keys + 1));
+        j0[static_cast<size_t>(r)] = std::min(a, b);
+        j1[static_cast<size_t>(r)] = r % 5 == 0 ? static_cast<int32_t>(keys) : std::max(a, b);
+        m[static_cast<size_t>(r)] = r % 3 == 0 ? -INFINITY : rng.uniform(-4.0f, 4.0f);
+        l[static_cast<size_t>(r)] = r % 3 == 0 ? 0.0f : rng.uniform(0.5f, 9.0f);
+      }
+      for (int64_t i = 0; i < keys * rs; ++i) {
+        const uint64_t u = rng.next() % 64;
+        sa[i] = u == 0 ? -INFINITY : u == 1 ? NAN : u < 8 ? 1.5f : rng.uniform(-30.0f, 30.0f);
+      }
+      std::vector<float> want_m = m, want_l = l, got_m = m, got_l = l;
+      std::vector<float> want_sc(static_cast<size_t>(keys * rs)), want_w(want_sc.size());
+      std::vector<float> got_storage(2 * want_sc.size() + 32);
+      float* got_sc = got_storage.data() + (16 - reinterpret_cast<uintptr_t>(got_storage.data()) / 4 % 16) % 16;
+      float* got_w = got_sc + (want_sc.size() + 15) / 16 * 16;
+      const float scale = 0.37f;
+      for (int64_t r = 0; r < rows; ++r) {
+        const auto ri = static_cast<size_t>(r);
+        for (int64_t j = 0; j < keys; ++j) {
+          float sc = 1.0f, w = 0.0f;
+          if (j >= j0[ri] && j < j1[ri]) {
+            const float x = sa[j * rs + r] * scale;
+            w = 1.0f;
+            if (x > want_m[ri]) {
+              sc = exp_f32(want_m[ri] - x);
+              want_m[ri] = x;
+            } else {
+              w = exp_f32(x - want_m[ri]);
+            }
+            want_l[ri] = want_l[ri] * sc + w;
+          }
+          want_sc[static_cast<size_t>(j * rs + r)] = sc;
+          want_w[static_cast<size_t>(j * rs + r)] = w;
+        }
+      }
+      k->softmax(AttnSoftmaxTask{sa, rows, keys, j0.data(), j1.data(), scale, got_m.data(), got_l.data(), got_sc, got_w, rs});
+      for (int64_t r = 0; r < rows; ++r) {
+        const auto ri = static_cast<size_t>(r);
+        ASSERT_TRUE(same_bits(got_m[ri], want_m[ri])) << rows << "x" << keys << " row " << r;
+        ASSERT_TRUE(same_bits(got_l[ri], want_l[ri])) << rows << "x" << keys << " row " << r;
+        for (int64_t j = 0; j < keys; ++j) {
+          const auto e = static_cast<size_t>(j * rs + r);
+          ASSERT_TRUE(same_bits(got_sc[e], want_sc[e])) << rows << "x" << keys << " row " << r << " key " << j;
+          ASSERT_TRUE(same_bits(got_w[e], want_w[e])) << rows << "x" << keys << " row " << r << " key " << j;
+        }
+      }
     }
   }
 }
