@@ -212,9 +212,14 @@ bool parse_isa(const char* name, Isa* out) {
 
 #if defined(__x86_64__)
 // F16C is CPUID.1:ECX bit 29; clang before 16 has no "f16c" for __builtin_cpu_supports.
+// Asked once: isa_supported runs on every matmul, and under a hypervisor
+// CPUID traps (it was 4 % of decode time on the dev VM).
 static bool cpu_has_f16c() {
-  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-  return __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & (1u << 29)) != 0;
+  static const bool has = [] {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    return __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & (1u << 29)) != 0;
+  }();
+  return has;
 }
 #endif
 
