@@ -180,6 +180,20 @@ int64_t units_per_task(int64_t units, size_t unit_bytes, int n_threads) {
   return n;
 }
 
+std::vector<int64_t> guided_task_bounds(int64_t units, size_t unit_bytes, int n_threads) {
+  const size_t bytes = std::max<size_t>(1, unit_bytes);
+  const int64_t max_units = units_per_task(units, bytes, n_threads);  // <= 256 KiB, >= 4 tasks per thread
+  const int64_t min_units = std::min(max_units, std::max<int64_t>(1, static_cast<int64_t>((64 * 1024) / bytes)));
+  std::vector<int64_t> bounds{0};
+  for (int64_t pos = 0; pos < units;) {
+    const int64_t remaining = units - pos;
+    int64_t n = n_threads > 1 ? std::clamp<int64_t>(remaining / (2 * n_threads), min_units, max_units) : max_units;
+    pos += std::min(n, remaining);
+    bounds.push_back(pos);
+  }
+  return bounds;
+}
+
 const IsaKernels* isa_kernels(Isa isa) {
   switch (isa) {
     case Isa::Avx2: return &kAvx2Kernels;

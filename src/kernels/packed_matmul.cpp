@@ -202,9 +202,10 @@ void matmul_packed(Isa isa, const MatrixView& w, const float* x, int64_t n_vecto
   const int64_t n_token_blocks = (n_vectors + max_tokens - 1) / max_tokens;
   // Even blocks: 512 tokens as 3 x ~171 rather than 240 + 240 + 32.
   const int64_t tokens_per_block = ((n_vectors + n_token_blocks - 1) / n_token_blocks + tile - 1) / tile * tile;
-  // Row groups per task, per token block (fast_matmul.h).
-  const int64_t groups_per_task = units_per_task(p.row_groups, p.group_bytes / static_cast<size_t>(n_slices), n_threads);
-  const int64_t tasks_per_block = (p.row_groups + groups_per_task - 1) / groups_per_task;
+  // Ranges of row groups per token block (fast_matmul.h).
+  const std::vector<int64_t> bounds = guided_task_bounds(p.row_groups, p.group_bytes / static_cast<size_t>(n_slices),
+                                                         parallel ? n_threads : 1);
+  const int64_t tasks_per_block = static_cast<int64_t>(bounds.size()) - 1;
   const int64_t n_tasks = n_token_blocks * tasks_per_block;
   for (int64_t slice = 0; slice < n_slices; ++slice) {
     const auto run_one = [&](int64_t task) {
@@ -212,8 +213,8 @@ void matmul_packed(Isa isa, const MatrixView& w, const float* x, int64_t n_vecto
       const int64_t tb = task / tasks_per_block;
       t.t_begin = tb * tokens_per_block;
       t.t_end = std::min(n_vectors, t.t_begin + tokens_per_block);
-      t.group_begin = (task % tasks_per_block) * groups_per_task;
-      t.group_end = std::min(p.row_groups, t.group_begin + groups_per_task);
+      t.group_begin = bounds[static_cast<size_t>(task % tasks_per_block)];
+      t.group_end = bounds[static_cast<size_t>(task % tasks_per_block + 1)];
       t.block_begin = slice * slice_blocks;
       t.block_end = std::min(p.blocks, t.block_begin + slice_blocks);
       kernel(t);

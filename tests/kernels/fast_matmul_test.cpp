@@ -288,6 +288,31 @@ TEST_P(FastMatmul, SuperblockQuantizationMatchesScalarBytes) {
 INSTANTIATE_TEST_SUITE_P(Isa, FastMatmul, testing::Values(Isa::Avx2, Isa::Avx512, Isa::Neon),
                          [](const testing::TestParamInfo<Isa>& info) { return std::string(isa_name(info.param)); });
 
+TEST(FastMatmulTasks, GuidedBoundsCoverEveryUnitAndShrinkAtTheEnd) {
+  for (size_t unit_bytes : {size_t{1}, size_t{4608}, size_t{18432}, size_t{1} << 20}) {
+    for (int64_t units : {int64_t{1}, int64_t{7}, int64_t{128}, int64_t{8016}}) {
+      for (int threads : {1, 2, 8}) {
+        const std::vector<int64_t> b = guided_task_bounds(units, unit_bytes, threads);
+        ASSERT_GE(b.size(), 2u);
+        EXPECT_EQ(b.front(), 0);
+        EXPECT_EQ(b.back(), units);
+        const int64_t cap = units_per_task(units, unit_bytes, threads);
+        if (threads > 1) EXPECT_GE(static_cast<int64_t>(b.size()) - 1, std::min<int64_t>(units, 4 * threads));
+        for (size_t i = 1; i < b.size(); ++i) {
+          EXPECT_GT(b[i], b[i - 1]);
+          EXPECT_LE(b[i] - b[i - 1], cap);
+          // Never growing, except the last task may take a short remainder.
+          if (i + 1 < b.size() && i > 1) EXPECT_LE(b[i] - b[i - 1], b[i - 1] - b[i - 2]);
+        }
+        const int64_t floor_units = std::max<int64_t>(1, static_cast<int64_t>((64 * 1024) / unit_bytes));
+        if (threads > 1 && cap > floor_units) {
+          EXPECT_LT(b[b.size() - 1] - b[b.size() - 2], b[1] - b[0]) << units << " units of " << unit_bytes;
+        }
+      }
+    }
+  }
+}
+
 TEST(FastMatmulIsa, ParsesNamesAndDetects) {
   Isa isa;
   ASSERT_TRUE(parse_isa("avx2", &isa));
