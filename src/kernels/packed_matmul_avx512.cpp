@@ -239,23 +239,27 @@ inline void q6_k_group(const PackedTask& task, const uint8_t* grp, int64_t t0, i
     }
     __m512 sums[N];
     for (int t = 0; t < N; ++t) sums[t] = _mm512_setzero_ps();
-    for (int unit = 0; unit < 8; ++unit) {
+    // Per unit: the activation quads and biases sit at constant offsets
+    // from two pointers (fewer live registers for address arithmetic).
+    const int8_t* unit_quads = a.quad(sb * 8, 0, 0);
+    const int32_t* unit_bias = &a.bias[2 * sb * 8 * NP];
+    for (int unit = 0; unit < 8; ++unit, unit_quads += 32 * NP, unit_bias += 2 * NP) {
       const uint8_t* u = blk + 256 + 6 * kQuad * unit;
-      const int64_t ab = sb * 8 + unit;
 #pragma GCC unroll 2
       for (int half = 0; half < 2; ++half) {
         // Half 0: low nibbles with their high bits in quad 4; half 1: high
         // nibbles, high bits in quad 5 (bits 2i..2i+1 for quad i).
         const __m512i h = load_quad(u + (4 + half) * kQuad);
         __m512i acc[N];
-        for (int t = 0; t < N; ++t) acc[t] = _mm512_set1_epi32(a.bias_of(2 * ab + half, t));
+        for (int t = 0; t < N; ++t) acc[t] = _mm512_set1_epi32(unit_bias[half * NP + t]);
 #pragma GCC unroll 4
         for (int i = 0; i < 4; ++i) {
           const __m512i raw = load_quad(u + kQuad * i);
           const __m512i nib = half == 0 ? raw : _mm512_srli_epi16(raw, 4);
           const __m512i top = i < 3 ? _mm512_slli_epi16(h, 4 - 2 * i) : _mm512_srli_epi16(h, 2);
           const __m512i w = _mm512_or_si512(_mm512_and_si512(nib, low4), _mm512_and_si512(top, high2));
-          for (int t = 0; t < N; ++t) acc[t] = _mm512_dpbusd_epi32(acc[t], w, broadcast4(a.quad(ab, 4 * half + i, t)));
+          const int8_t* quad = unit_quads + (4 * half + i) * 4 * NP;
+          for (int t = 0; t < N; ++t) acc[t] = _mm512_dpbusd_epi32(acc[t], w, broadcast4(quad + 4 * t));
         }
         const __m512 gs = _mm512_load_ps(group_scale[2 * unit + half]);
         for (int t = 0; t < N; ++t) sums[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[t]), gs, sums[t]);
