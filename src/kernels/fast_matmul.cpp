@@ -102,44 +102,45 @@ void add_half_sums(QuantizedActivations& acts, int64_t n_vectors, ActivationScra
 
 }  // namespace
 
+namespace {
+
+// amax / 127 over n values, and its inverse (0 for an all-zero run).
+float activation_scale(const float* x, int64_t n, float* inverse) {
+  float amax = 0.0f;
+  for (int64_t i = 0; i < n; ++i) amax = std::max(amax, std::fabs(x[i]));
+  const float d = amax / 127.0f;
+  *inverse = d > 0.0f ? 1.0f / d : 0.0f;
+  return d;
+}
+
+// One 32-value block times `inverse`, rounded to nearest even and clamped;
+// returns the sum of the bytes.
+int32_t quantize_block(const float* x, float inverse, int8_t* q) {
+  int32_t sum = 0;
+  for (int i = 0; i < kQK; ++i) {
+    const long v = std::lrint(x[i] * inverse);
+    q[i] = static_cast<int8_t>(std::clamp<long>(v, -127, 127));
+    sum += q[i];
+  }
+  return sum;
+}
+
+}  // namespace
+
 void quantize_superblocks_scalar(const float* x, int64_t n_superblocks, float* scales, int8_t* qs, int32_t* block_sums) {
-  constexpr int64_t kSuper = 8 * kQK;
   for (int64_t sb = 0; sb < n_superblocks; ++sb) {
-    const float* xs = x + sb * kSuper;
-    float amax = 0.0f;
-    for (int64_t i = 0; i < kSuper; ++i) amax = std::max(amax, std::fabs(xs[i]));
-    const float d = amax / 127.0f;
-    const float id = d > 0.0f ? 1.0f / d : 0.0f;
-    for (int64_t b = 0; b < 8; ++b) {
-      int8_t* q = qs + sb * kSuper + b * kQK;
-      int32_t sum = 0;
-      for (int i = 0; i < kQK; ++i) {
-        const long v = std::lrint(xs[b * kQK + i] * id);
-        q[i] = static_cast<int8_t>(std::clamp<long>(v, -127, 127));
-        sum += q[i];
-      }
-      block_sums[sb * 8 + b] = sum;
-    }
-    scales[sb] = d;
+    const float* xs = x + sb * 8 * kQK;
+    float id = 0.0f;
+    scales[sb] = activation_scale(xs, 8 * kQK, &id);
+    for (int64_t b = 0; b < 8; ++b) block_sums[sb * 8 + b] = quantize_block(xs + b * kQK, id, qs + (sb * 8 + b) * kQK);
   }
 }
 
 void quantize_activations_scalar(const float* x, int64_t n_blocks, float* scales, int8_t* qs, int32_t* q4_bias) {
   for (int64_t b = 0; b < n_blocks; ++b) {
-    const float* xb = x + b * kQK;
-    float amax = 0.0f;
-    for (int i = 0; i < kQK; ++i) amax = std::max(amax, std::fabs(xb[i]));
-    const float d = amax / 127.0f;
-    const float id = d > 0.0f ? 1.0f / d : 0.0f;
-    int8_t* q = qs + b * kQK;
-    int32_t sum = 0;
-    for (int i = 0; i < kQK; ++i) {
-      const long v = std::lrint(xb[i] * id);
-      q[i] = static_cast<int8_t>(std::clamp<long>(v, -127, 127));
-      sum += q[i];
-    }
-    scales[b] = d;
-    q4_bias[b] = -8 * sum;
+    float id = 0.0f;
+    scales[b] = activation_scale(x + b * kQK, kQK, &id);
+    q4_bias[b] = -8 * quantize_block(x + b * kQK, id, qs + b * kQK);
   }
 }
 
