@@ -3,6 +3,7 @@
 // with the project's baseline flags; the SIMD code is in the _avx2/_avx512
 // translation units.
 #include "kernels/fast_matmul.h"
+#include "kernels/task_split.h"
 
 #include <algorithm>
 #include <cmath>

@@ -58,7 +58,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <vector>
 
 namespace nomoat {
 struct MatrixView;
@@ -179,11 +178,6 @@ inline constexpr int64_t kMinParallelWork = 1 << 16;
 // 1 MiB was no better), but with n_threads > 1 at least 4 tasks per thread
 // so dynamic claiming evens out a slow or preempted thread.
 int64_t units_per_task(int64_t units, size_t unit_bytes, int n_threads);
-// Task boundaries over `units` (bounds[i], bounds[i + 1]), claimed in order:
-// tasks of up to 256 KiB of weights while much work remains, then shrinking
-// (what remains / (2 n_threads), down to about 64 KiB), so the threads
-// finish together instead of one waiting out the other's last big task.
-std::vector<int64_t> guided_task_bounds(int64_t units, size_t unit_bytes, int n_threads);
 
 // The table of `isa` (null for Scalar).
 const IsaKernels* isa_kernels(Isa isa);

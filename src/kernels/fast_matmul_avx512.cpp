@@ -124,7 +124,9 @@ void float_rows_one_vector(const MatmulTask& task) {
       const __m512d x_hi = high_pd(x16);
       for (int i = 0; i < R; ++i) {
         // Four short streams (one row each) defeat the hardware prefetchers.
-        if ((c & 31) == 0) _mm_prefetch(reinterpret_cast<const char*>(w[i] + c) + 1024, _MM_HINT_T0);
+        if (((c * static_cast<int64_t>(sizeof(Weight))) & 63) == 0) {
+          _mm_prefetch(reinterpret_cast<const char*>(w[i] + c) + 1024, _MM_HINT_T0);
+        }
         const __m512 w16 = load_f32(w[i] + c, m);
         acc_lo[i] = _mm512_fmadd_pd(low_pd(w16), x_lo, acc_lo[i]);
         acc_hi[i] = _mm512_fmadd_pd(high_pd(w16), x_hi, acc_hi[i]);

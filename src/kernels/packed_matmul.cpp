@@ -2,6 +2,7 @@
 // activation quantization and the per-type corrections, and the split of
 // (token block, row groups) tasks over the thread pool.
 #include "kernels/packed_matmul.h"
+#include "kernels/task_split.h"
 
 #include <algorithm>
 #include <cstring>

@@ -41,7 +41,7 @@ void split_qkv(const std::vector<float>& qkv, int64_t T, int64_t Q, int64_t KV, 
 }
 
 // fn(t0, t1) over ranges of the batch's T entries, on the pool when the
-// batch is a prompt: per-token norms, RoPE and residual adds are ~3 % of a
+// batch is a prompt: per-token norms, RoPE and residual adds were ~3 % of a
 // 512-token prompt on one thread, with the other thread idle meanwhile.
 template <class Fn>
 void for_token_ranges(int64_t T, int threads, const Fn& fn) {
@@ -148,19 +148,23 @@ std::vector<float> forward(const Model& model, KvCache& cache, std::span<const B
     norm_rows(k.data(), T * s.n_head_kv, D, L.k_norm, s.norm_eps);
     const bool local = s.is_local_layer(il);
     const std::vector<float>& cs = local ? cs_local : cs_global;
-    // Entries write distinct cache rows (positions), so ranges run in parallel.
     for_token_ranges(T, threads, [&](int64_t t0, int64_t t1) {
       for (int64_t t = t0; t < t1; ++t) {
         const BatchEntry& e = batch[static_cast<size_t>(t)];
         const float* c = &cs[static_cast<size_t>(t * 2 * half)];
         for (int64_t hh = 0; hh < s.n_head; ++hh) kernels::rope_apply(qs + t * Q + hh * D, s.rope_dim, c, c + half, neox);
         for (int64_t hh = 0; hh < s.n_head_kv; ++hh) kernels::rope_apply(ks + t * KV + hh * D, s.rope_dim, c, c + half, neox);
-        cache.store(il, e.seq, e.pos, ks + t * KV, vs + t * KV);
         // A local layer sees positions [pos - window + 1, pos].
         const int64_t first = local ? std::max<int64_t>(0, e.pos - s.sliding_window + 1) : 0;
         queries[static_cast<size_t>(t)] = kernels::AttentionQuery{qs + t * Q, attns + t * Q, first, e.pos, cache.rows(il, e.seq)};
       }
     });
+    // In batch order on this thread: a batch may name one (seq, pos) twice,
+    // and then the last entry's row must win, as before.
+    for (int64_t t = 0; t < T; ++t) {
+      const BatchEntry& e = batch[static_cast<size_t>(t)];
+      cache.store(il, e.seq, e.pos, ks + t * KV, vs + t * KV);
+    }
     kernels::attention(kernels::active_isa(), shape, queries.data(), T, threads);
     kernels::matmul(L.wo, attn.data(), T, o.data(), threads);
     norm_rows(o.data(), T, E, L.post_attn_norm, s.norm_eps);  // Gemma: each branch's output is normalised too

@@ -123,7 +123,10 @@ TEST(ExpF32, AgreesWithStdExpOnTheSoftmaxRange) {
   }
   std::printf("exp_f32 vs std::exp: %lld of %zu differ by 1 ulp; std::exp nearer in %lld\n",
               static_cast<long long>(differ), x.size(), static_cast<long long>(std_nearer));
+#if defined(__GLIBC__)
+  // How often the C library misrounds is its own property (measured on glibc).
   EXPECT_LE(differ, static_cast<int64_t>(x.size() / 2000));
+#endif
   EXPECT_EQ(std_nearer, 0);
 }
 

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "kernels/fast_matmul.h"
+#include "kernels/task_split.h"
 #include "kernels/ops.h"
 #include "tensor/blocks.h"
 #include "tensor/dtype.h"
@@ -211,6 +212,26 @@ TEST_P(FastMatmul, FloatMatchesReferenceOnOddShapes) {
       for (int64_t cols : {1, 7, 8, 15, 16, 17, 31, 33, 47, 100, 257}) {
         for (int64_t n_vectors = 1; n_vectors <= 7; ++n_vectors) {
           expect_matches_reference(GetParam(), type, rows, cols, n_vectors, 1, seed++);
+        }
+      }
+    }
+  }
+}
+
+// One vector takes its own row loop (4 rows at a time on AVX-512); it must
+// give the same bits as that vector inside a batch.
+TEST_P(FastMatmul, FloatOneVectorEqualsBatchedBits) {
+  Rng rng(12);
+  for (DType type : {DType::F32, DType::F16, DType::BF16}) {
+    for (int64_t rows : {1, 5, 19}) {
+      for (int64_t cols : {1, 17, 257}) {
+        const Matrix m = random_matrix(type, rows, cols, rng);
+        const std::vector<float> x = random_activations(2 * cols, rng);
+        std::vector<float> one(static_cast<size_t>(rows)), two(static_cast<size_t>(2 * rows));
+        matmul_fast(GetParam(), m.view, x.data(), 1, one.data(), 1);
+        matmul_fast(GetParam(), m.view, x.data(), 2, two.data(), 1);
+        for (int64_t r = 0; r < rows; ++r) {
+          EXPECT_EQ(one[static_cast<size_t>(r)], two[static_cast<size_t>(r)]) << dtype_name(type) << " " << rows << "x" << cols << " row " << r;
         }
       }
     }
