@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/thread_pool.h"
+#include "kernels/amx.h"
 #include "tensor/blocks.h"
 #include "tensor/packed.h"
 #include "tensor/view.h"
@@ -23,9 +24,9 @@ constexpr size_t kColumnBlockBytes = 256 * 1024;
 // k values per slice (see matmul_packed).
 constexpr int64_t kSliceValues = 2048;
 
-PackedKernel packed_kernel(Isa isa, DType type) {
+PackedKernel packed_kernel(Isa isa, DType type, bool amx = false) {
   if (!isa_uses_packed_weights(isa)) return nullptr;
-  const PackedKernels& k = kAvx512PackedKernels;
+  const PackedKernels& k = amx ? kAmxPackedKernels : kAvx512PackedKernels;
   switch (type) {
     case DType::Q8_0: return k.q8_0;
     case DType::Q4_0: return k.q4_0;
@@ -35,8 +36,8 @@ PackedKernel packed_kernel(Isa isa, DType type) {
   }
 }
 
-int panel_width(DType type) {
-  const PackedKernels& k = kAvx512PackedKernels;
+int panel_width(DType type, bool amx) {
+  const PackedKernels& k = amx ? kAmxPackedKernels : kAvx512PackedKernels;
   switch (type) {
     case DType::Q8_0: return k.panel_q8_0;
     case DType::Q4_0: return k.panel_q4_0;
@@ -89,9 +90,14 @@ void fill_panels(Isa isa, DType type, const float* x, int64_t t0, int64_t t1, in
     }
     for (int64_t b = 0; b < nb; ++b) {
       const int64_t pb = tile * nb + b;  // block index within the panels
-      int8_t* dst = s.qs.data() + pb * 8 * 4 * panel + 4 * tt;
-      for (int q = 0; q < 8; ++q) std::memcpy(dst + q * 4 * panel, tok_qs.data() + kQK * b + 4 * q, 4);
+      if (a.token_rows) {
+        std::memcpy(s.qs.data() + (pb * panel + tt) * kQK, tok_qs.data() + kQK * b, kQK);
+      } else {
+        int8_t* dst = s.qs.data() + pb * 8 * 4 * panel + 4 * tt;
+        for (int q = 0; q < 8; ++q) std::memcpy(dst + q * 4 * panel, tok_qs.data() + kQK * b + 4 * q, 4);
+      }
       const int32_t sum = tok_sums[static_cast<size_t>(b)];
+      if (a.token_rows && type != DType::Q4_K) continue;  // AMX: no bias
       switch (type) {
         case DType::Q8_0: s.bias[static_cast<size_t>(pb * panel + tt)] = 16 * sum; break;  // -128 * sum
         case DType::Q4_0: s.bias[static_cast<size_t>(pb * panel + tt)] = sum; break;       // -8 * sum
@@ -119,16 +125,19 @@ void fill_panels(Isa isa, DType type, const float* x, int64_t t0, int64_t t1, in
 }
 
 PackedActivations prepare_activations(Isa isa, DType type, const float* x, int64_t n, int64_t k, int n_threads,
-                                      PackedScratch& s) {
+                                      bool amx, PackedScratch& s) {
   PackedActivations a;
   a.n_blocks = k / kQK;
   a.n_scales = superblock_scales(type) ? a.n_blocks / 8 : a.n_blocks;
-  a.panel = n == 1 ? 1 : panel_width(type);  // the kernels' one-token path
+  a.panel = n == 1 ? 1 : panel_width(type, amx);  // the kernels' one-token path
+  a.token_rows = amx;
   a.bias_per_block = type == DType::Q6_K ? 2 : 1;
   const int64_t n_tiles = (n + a.panel - 1) / a.panel;
   const size_t blocks = static_cast<size_t>(n_tiles * a.n_blocks * a.panel);
-  // Padding tokens of the last panel are never read (a remainder tile
-  // only reaches its own tokens), so nothing is cleared.
+  // Padding tokens of the last panel are never read by the VNNI kernels (a
+  // remainder tile only reaches its own tokens); AMX multiplies whole
+  // 16-token tiles and drops the padding rows' results, which must still
+  // be numbers: the last panel is cleared.
   s.qs.resize(blocks * kQK);
   s.scales.resize(static_cast<size_t>(n_tiles * a.n_scales * a.panel));
   a.qs = s.qs.data();
@@ -139,6 +148,12 @@ PackedActivations prepare_activations(Isa isa, DType type, const float* x, int64
   } else {
     s.bias.resize(blocks * static_cast<size_t>(a.bias_per_block));
     a.bias = s.bias.data();
+  }
+  if (amx && n % a.panel != 0) {
+    const int64_t last = n_tiles - 1;
+    std::memset(s.qs.data() + last * a.n_blocks * a.panel * kQK, 0, static_cast<size_t>(a.n_blocks * a.panel * kQK));
+    std::fill(s.scales.begin() + last * a.n_scales * a.panel, s.scales.end(), 0.0f);
+    if (a.min_sums) std::fill(s.min_sums.begin() + last * a.n_scales * a.panel * 4, s.min_sums.end(), 0);
   }
   if (n_threads <= 1 || n < 4 * a.panel) {
     fill_panels(isa, type, x, 0, n, k, a, s);
@@ -160,14 +175,15 @@ bool has_packed_matmul(Isa isa, const MatrixView& w) {
 }
 
 void matmul_packed(Isa isa, const MatrixView& w, const float* x, int64_t n_vectors, float* y, int threads) {
-  const PackedKernel kernel = packed_kernel(isa, w.type);
+  const bool amx = n_vectors >= kAmxMinTokens && amx_enabled() && packed_kernel(isa, w.type, true) != nullptr;
+  const PackedKernel kernel = packed_kernel(isa, w.type, amx);
   const PackedMatrix& p = *w.packed;
   if (w.rows <= 0 || n_vectors <= 0) return;
   thread_local PackedScratch scratch;
   ThreadPool& pool = ThreadPool::global();
   const bool parallel = threads > 1 && pool.size() > 1 && w.rows * w.cols * n_vectors >= kMinParallelWork;
   const int n_threads = parallel ? std::min(threads, pool.size()) : 1;
-  const PackedActivations acts = prepare_activations(isa, w.type, x, n_vectors, w.cols, n_threads, scratch);
+  const PackedActivations acts = prepare_activations(isa, w.type, x, n_vectors, w.cols, n_threads, amx, scratch);
 
   PackedTask base;
   base.data = p.data.get();
@@ -191,7 +207,7 @@ void matmul_packed(Isa isa, const MatrixView& w, const float* x, int64_t n_vecto
   const int64_t tile = acts.panel;
   const int64_t block_values = w.cols / p.blocks;
   int64_t slice_blocks = p.blocks;
-  if (n_vectors > tile) {
+  if (n_vectors > tile || amx) {
     const int64_t chunk_values = p.chunk_blocks * block_values;
     const int64_t slice_chunks = std::max<int64_t>(1, (kSliceValues + chunk_values / 2) / chunk_values);
     slice_blocks = std::min(p.blocks, slice_chunks * p.chunk_blocks);

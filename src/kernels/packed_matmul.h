@@ -63,6 +63,12 @@ struct PackedActivations {
   const int32_t* min_sums = nullptr;
   int64_t n_blocks = 0;
   int64_t panel = 0;
+  // AMX tiles (packed_matmul_amx.cpp) read the int8 values as token rows:
+  // per panel of 16 tokens and 32-value block b, 16 rows of 32 bytes,
+  //   qs + ((p * n_blocks + b) * 16 + t) * 32
+  // (scales and min_sums as above, with panel 16; no bias: the AMX kernels
+  // unpack the weights to signed values).
+  bool token_rows = false;
 };
 
 struct PackedTask {
@@ -102,6 +108,11 @@ struct PackedKernels {
 };
 
 extern const PackedKernels kAvx512PackedKernels;  // packed_matmul_avx512.cpp
+extern const PackedKernels kAmxPackedKernels;     // packed_matmul_amx.cpp (empty without AMX flags)
+
+// Prompt batches of at least this many tokens run on AMX where
+// amx_enabled() (kernels/amx.h); fewer would leave most of a 16-row tile idle.
+inline constexpr int64_t kAmxMinTokens = 16;
 
 // Whether weights should be packed at load for `isa` (it has packed kernels).
 bool isa_uses_packed_weights(Isa isa);

@@ -10,13 +10,18 @@
 //    packed copy, the same result as the unpacked fast path within that
 //    bound (Q8_0/Q4_0, same activations) or within the two activation
 //    quantizations' difference (K-quants).
+//  * AMX (where the CPU has it): the same bits as the VNNI kernels, and
+//    both paths pass the checks above (AMX runs batches of 16+ tokens).
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/error.h"
+#include "kernels/amx.h"
 #include "kernels/fast_matmul.h"
 #include "kernels/ops.h"
 #include "kernels/packed_matmul.h"
@@ -124,6 +129,18 @@ void quantized_reference(const MatrixView& w, const std::vector<float>& x, int64
   }
 }
 
+// AMX off (false) or on where supported (true) while in scope.
+struct AmxSetting {
+  explicit AmxSetting(bool on) { set_amx_override(on); }
+  ~AmxSetting() { set_amx_override(std::nullopt); }
+};
+
+// The settings worth running: VNNI only, and AMX where the CPU has it.
+std::vector<bool> amx_settings() {
+  if (amx_int8_supported()) return {false, true};
+  return {false};
+}
+
 class PackedMatmul : public testing::Test {
  protected:
   void SetUp() override {
@@ -132,10 +149,12 @@ class PackedMatmul : public testing::Test {
 };
 
 TEST_F(PackedMatmul, MatchesQuantizedReferenceOnOddShapes) {
+  for (bool amx : amx_settings()) {
+  const AmxSetting setting(amx);
   Rng rng(3);
   for (DType type : kPackedTypes) {
     for (int64_t rows : {1, 16, 17, 45}) {
-      for (int64_t n : {1, 2, 3, 7, 12, 13, 25}) {
+      for (int64_t n : {1, 2, 3, 7, 12, 13, 16, 25, 33}) {
         const int64_t cols = (type == DType::Q4_K || type == DType::Q6_K) ? 512 : 5 * kQK;
         Matrix m = random_matrix(type, rows, cols, rng);
         const auto packed = pack_matrix(m.view, 1);
@@ -148,11 +167,13 @@ TEST_F(PackedMatmul, MatchesQuantizedReferenceOnOddShapes) {
           matmul_packed(Isa::Avx512, m.view, x.data(), n, got.data(), threads);
           for (size_t i = 0; i < got.size(); ++i) {
             ASSERT_NEAR(got[i], want[i], bound[i] + 1e-30)
-                << dtype_name(type) << " rows " << rows << " n " << n << " threads " << threads << " at " << i;
+                << dtype_name(type) << " rows " << rows << " n " << n << " threads " << threads << " amx " << amx
+                << " at " << i;
           }
         }
       }
     }
+  }
   }
 }
 
@@ -160,6 +181,8 @@ TEST_F(PackedMatmul, MatchesQuantizedReferenceOnOddShapes) {
 // in half a slice), several token blocks (up to 120 tokens each at that
 // slice width) and row-group tasks.
 TEST_F(PackedMatmul, ThreadedTokenBlocksMatchUnpackedPath) {
+  for (bool amx : amx_settings()) {
+  const AmxSetting setting(amx);
   Rng rng(4);
   for (DType type : kPackedTypes) {
     const int64_t rows = 67, cols = 7168, n = 253;
@@ -183,7 +206,47 @@ TEST_F(PackedMatmul, ThreadedTokenBlocksMatchUnpackedPath) {
     }
     // Per-256 against per-32 activation scales: random data has no
     // outliers, so the two int8 roundings differ by well under 1 %.
-    EXPECT_LT(std::sqrt(diff2 / ref2), same_activations ? 1e-6 : 1e-2) << dtype_name(type);
+    EXPECT_LT(std::sqrt(diff2 / ref2), same_activations ? 1e-6 : 1e-2) << dtype_name(type) << " amx " << amx;
+  }
+  }
+}
+
+// The AMX kernels scale each tile product with the VNNI kernels' float
+// operations in their order: the same bits, on every shape (odd block
+// counts, remainder rows and tokens, several k slices and token blocks).
+TEST_F(PackedMatmul, AmxMatchesVnniBitForBit) {
+  if (!amx_int8_supported()) GTEST_SKIP() << "this CPU has no AMX-INT8 (or the OS refused the tile state): nothing to compare";
+  Rng rng(5);
+  struct Shape {
+    int64_t rows, cols, n;
+  };
+  for (DType type : kPackedTypes) {
+    const bool super = type == DType::Q4_K || type == DType::Q6_K;
+    for (const Shape& shape : {Shape{45, super ? 768 : 5 * kQK, 16}, Shape{17, super ? 512 : 3 * kQK, 37},
+                               Shape{33, 7168, 100}, Shape{16, 2048, 241}}) {
+      Matrix m = random_matrix(type, shape.rows, shape.cols, rng);
+      const auto packed = pack_matrix(m.view, 1);
+      m.view.packed = packed.get();
+      const std::vector<float> x = random_activations(shape.n * shape.cols, rng);
+      for (int threads : {1, 2}) {
+        std::vector<float> vnni(static_cast<size_t>(shape.n * shape.rows), -1.0f), amx = vnni;
+        {
+          const AmxSetting off(false);
+          matmul_packed(Isa::Avx512, m.view, x.data(), shape.n, vnni.data(), threads);
+        }
+        {
+          const AmxSetting on(true);
+          matmul_packed(Isa::Avx512, m.view, x.data(), shape.n, amx.data(), threads);
+        }
+        for (size_t i = 0; i < vnni.size(); ++i) {
+          uint32_t a = 0, b = 0;
+          std::memcpy(&a, &amx[i], 4);
+          std::memcpy(&b, &vnni[i], 4);
+          ASSERT_EQ(a, b) << dtype_name(type) << " " << shape.rows << " x " << shape.cols << " x " << shape.n
+                          << " threads " << threads << " at " << i << ": " << amx[i] << " vs " << vnni[i];
+        }
+      }
+    }
   }
 }
 
