@@ -107,7 +107,7 @@ void add_bench(CLI::App& app, Action& action) {
         if (o->json) {
           print_line({{"roofline", "read_bandwidth"}, {"best_bytes_per_s", bw.best}, {"median_bytes_per_s", bw.median},
                       {"buffer_bytes", bw.size}, {"threads", threads}, {"reps", bw.reps}, {"samples_bytes_per_s", bw.samples}});
-          for (const auto* p : {&roof->int8, &roof->bf16, &roof->fp32}) print_line(peak_json(*p));
+          for (const auto* p : {&roof->int8, &roof->bf16, &roof->fp32, &roof->amx_int8}) print_line(peak_json(*p));
         } else {
           std::printf("roofline (%d threads, %d reps):\n", threads, bw.reps);
           std::printf("  %-15s: best %s GB/s, median %s GB/s (multi-threaded streaming sum over %s)\n", "read bandwidth",
@@ -115,6 +115,7 @@ void add_bench(CLI::App& app, Action& action) {
           print_peak("int8 peak", "Gop/s", roof->int8);
           print_peak("bf16 peak", "GFLOP/s", roof->bf16);
           print_peak("fp32 peak", "GFLOP/s", roof->fp32);
+          print_peak("amx int8 peak", "Gop/s", roof->amx_int8);
           if (model) std::printf("\n");
         }
       }
@@ -127,6 +128,7 @@ void add_bench(CLI::App& app, Action& action) {
       const kernels::PeakResult* peak = nullptr;
       if (roof) peak = weights_mostly_quantized(*model) ? &roof->int8 : &roof->fp32;
       const std::string peak_name = peak ? kernels::peak_kind_name(peak->kind) : "";
+      const bool amx_prompts = roof && peak == &roof->int8 && roof->amx_int8.available && roof->amx_int8.median > 0;
       const int name_w = std::max<int>(30, static_cast<int>(name.size()));
       if (!o->json) {
         std::printf("| %-*s | %10s | %10s | %7s | %10s | %20s |", name_w, "model", "size", "params", "threads", "test", "t/s");
@@ -211,6 +213,12 @@ void add_bench(CLI::App& app, Action& action) {
             j["compute_peak_ops_per_s"] = peak_ops;  // median of the per-repetition probes
             j["compute_fraction"] = compute_fraction;  // median over repetitions of rate / adjacent probe
             j["samples_compute_peak_ops_per_s"] = peak_probes;
+            // Prompt batches of quantized models run on AMX where it is on:
+            // their share of that (measured once, before the tests) too.
+            if (amx_prompts && r.n_prompt > 0) {
+              j["amx_int8_peak_ops_per_s"] = roof->amx_int8.median;
+              j["amx_int8_fraction"] = ops / roof->amx_int8.median;
+            }
           }
           print_line(j);
           return;
@@ -224,6 +232,10 @@ void add_bench(CLI::App& app, Action& action) {
                       fixed(ops / 1e9, 1).c_str(), fixed(100.0 * compute_fraction, 1).c_str());
         }
         std::printf("\n");
+        if (amx_prompts && r.n_prompt > 0) {
+          std::printf("  (%s: prompt matmuls ran on AMX, %s%% of the AMX int8 peak)\n", r.test.c_str(),
+                      fixed(100.0 * ops / roof->amx_int8.median, 1).c_str());
+        }
         std::fflush(stdout);
       });
       return 0;

@@ -251,6 +251,7 @@ Roofline measure_roofline(uint64_t bandwidth_bytes, int threads, int reps, doubl
   r.int8 = kernels::measure_peak(kernels::PeakKind::Int8, threads, reps, peak_seconds);
   r.bf16 = kernels::measure_peak(kernels::PeakKind::Bf16, threads, reps, peak_seconds);
   r.fp32 = kernels::measure_peak(kernels::PeakKind::Fp32, threads, reps, peak_seconds);
+  r.amx_int8 = kernels::measure_peak(kernels::PeakKind::AmxInt8, threads, reps, peak_seconds);
   return r;
 }
 

@@ -102,6 +102,7 @@ RateResult measure_read_bandwidth(uint64_t bytes, int threads, int reps);
 struct Roofline {
   RateResult bandwidth;
   kernels::PeakResult int8, bf16, fp32;
+  kernels::PeakResult amx_int8;  // available only where the prompt kernels use AMX
 };
 Roofline measure_roofline(uint64_t bandwidth_bytes, int threads, int reps, double peak_seconds);
 

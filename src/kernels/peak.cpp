@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "base/thread_pool.h"
+#include "kernels/amx.h"
 #include "kernels/peak_isa.h"
 
 #if defined(__x86_64__)
@@ -90,6 +91,12 @@ const PeakLoop* pick_loop(PeakKind kind, Isa isa, std::string* why) {
   switch (kind) {
     case PeakKind::Int8: return avx512 ? &kPeakInt8Avx512 : avx2 ? &kPeakInt8Avx2 : &kInt8Plain;
     case PeakKind::Fp32: return avx512 ? &kPeakFp32Avx512 : avx2 ? &kPeakFp32Avx2 : &kFp32Plain;
+    case PeakKind::AmxInt8:
+      if (!avx512 || !amx_enabled() || kPeakInt8Amx.run == nullptr) {
+        *why = "no AMX here (CPU, OS, compiler, NOMOAT_AMX=0 or NOMOAT_ISA)";
+        return nullptr;
+      }
+      return &kPeakInt8Amx;
     case PeakKind::Bf16:
       if (!cpu_has_avx512_bf16()) {
         *why = "this CPU has no AVX-512 BF16 (vdpbf16ps)";
@@ -107,6 +114,7 @@ const PeakLoop* pick_loop(PeakKind kind, Isa isa, std::string* why) {
     case PeakKind::Int8: return &kInt8Plain;
     case PeakKind::Fp32: return &kFp32Plain;
     case PeakKind::Bf16: *why = "no bf16 peak loop for this architecture yet"; return nullptr;
+    case PeakKind::AmxInt8: *why = "AMX is x86 only"; return nullptr;
   }
 #endif
   *why = "unknown peak kind";
@@ -120,6 +128,7 @@ const char* peak_kind_name(PeakKind kind) {
     case PeakKind::Int8: return "int8";
     case PeakKind::Bf16: return "bf16";
     case PeakKind::Fp32: return "fp32";
+    case PeakKind::AmxInt8: return "amx_int8";
   }
   return "?";
 }

@@ -8,7 +8,9 @@
 //   int8: AVX-512 VNNI vpdpbusd zmm, or AVX2 vpmaddubsw + vpmaddwd + vpaddd;
 //         2 ops per multiply-add (the usual TOPS convention);
 //   bf16: vdpbf16ps zmm, only when CPUID reports avx512_bf16;
-//   fp32: vfmadd231ps zmm / ymm, 2 FLOPs per FMA.
+//   fp32: vfmadd231ps zmm / ymm, 2 FLOPs per FMA;
+//   amx_int8: AMX tdpbssd tiles, where kernels::amx_enabled() (the prompt
+//         kernels then run on AMX; decode stays on vpdpbusd).
 // Without AVX2 (or on AArch64, for now) int8 and fp32 fall back to plain C++
 // loops, flagged as lower bounds.
 #pragma once
@@ -20,9 +22,9 @@
 
 namespace nomoat::kernels {
 
-enum class PeakKind { Int8, Bf16, Fp32 };
+enum class PeakKind { Int8, Bf16, Fp32, AmxInt8 };
 
-// "int8", "bf16", "fp32".
+// "int8", "bf16", "fp32", "amx_int8".
 const char* peak_kind_name(PeakKind kind);
 
 struct PeakResult {

@@ -24,6 +24,7 @@ extern const PeakLoop kPeakFp32Avx2;
 extern const PeakLoop kPeakInt8Avx512;
 extern const PeakLoop kPeakFp32Avx512;
 extern const PeakLoop kPeakBf16Avx512;
+extern const PeakLoop kPeakInt8Amx;  // run is null where the compiler has no AMX
 #endif
 
 }  // namespace nomoat::kernels

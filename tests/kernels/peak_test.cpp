@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "base/error.h"
+#include "kernels/amx.h"
 
 namespace nomoat::kernels {
 namespace {
@@ -48,6 +49,25 @@ TEST(Peak, EveryLoopGivesAPositiveRateQuickly) {
       EXPECT_GT(r.median, 0);
     }
   }
+}
+
+// The AMX loop runs exactly where the prompt kernels would use AMX, and
+// then beats vpdpbusd (8 times on the dev VM's Xeon); elsewhere it says why not.
+TEST(Peak, AmxLoopWhereTheKernelsUseAmx) {
+  const PeakResult on = measure_peak(PeakKind::AmxInt8, 1, 3, 0.01, Isa::Avx512);
+  if (!amx_enabled() || !isa_supported(Isa::Avx512)) {
+    EXPECT_FALSE(on.available);
+    EXPECT_FALSE(on.why_unavailable.empty());
+    GTEST_SKIP() << "no AMX on this machine: " << on.why_unavailable;
+  }
+  ASSERT_TRUE(on.available) << on.why_unavailable;
+  EXPECT_EQ(on.isa, "amx");
+  EXPECT_GT(on.median, 2 * measure_peak(PeakKind::Int8, 1, 3, 0.01, Isa::Avx512).median);
+  set_amx_override(false);
+  const PeakResult off = measure_peak(PeakKind::AmxInt8, 1, 1, 0.01, Isa::Avx512);
+  set_amx_override(std::nullopt);
+  EXPECT_FALSE(off.available);
+  EXPECT_FALSE(measure_peak(PeakKind::AmxInt8, 1, 1, 0.01, Isa::Avx2).available);
 }
 
 TEST(Peak, SimdBeatsThePlainLoop) {
