@@ -27,13 +27,16 @@ bool environment_allows_amx() {
 
 }  // namespace
 
-bool amx_int8_supported() {
+bool amx_supported() {
 #if defined(__x86_64__) && defined(__linux__)
   static const bool supported = [] {
     unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
     if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
-    const bool tile = (edx >> 24) & 1u, int8 = (edx >> 25) & 1u;
-    if (!tile || !int8) return false;
+    // AMX-TILE, AMX-INT8 (Q8_0, Q4_0) and AMX-BF16 (K-quants), and
+    // AVX512-BF16 for the bf16 conversions.
+    const bool tile = (edx >> 24) & 1u, int8 = (edx >> 25) & 1u, bf16 = (edx >> 22) & 1u;
+    if (!tile || !int8 || !bf16 || !__builtin_cpu_supports("avx512f")) return false;
+    if (!__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) || !((eax >> 5) & 1u)) return false;
     // The tile data (8 KiB of register state) is off until the process asks
     // for it; the kernel then saves it on context switches.
     constexpr long kArchReqXcompPerm = 0x1023;
@@ -49,7 +52,7 @@ bool amx_int8_supported() {
 bool amx_enabled() {
   const int forced = g_override.load(std::memory_order_relaxed);
   if (forced == 0) return false;
-  if (!amx_int8_supported()) return false;
+  if (!amx_supported()) return false;
   return forced == 1 || environment_allows_amx();
 }
 

@@ -1,16 +1,18 @@
 // Intel AMX (tile matrix multiply) availability. The AMX kernels
-// (packed_matmul_amx.cpp) run prompt batches where the CPU has AMX-INT8 and
-// the OS lets this process use the tile registers; decode keeps the
-// AVX-512 VNNI kernels (one token fills one row of a 16-row tile).
+// (packed_matmul_amx.cpp) run prompt batches where the CPU has AMX-INT8,
+// AMX-BF16 and AVX512-BF16 and the OS lets this process use the tile
+// registers; decode keeps the AVX-512 VNNI kernels (one token fills one
+// row of a 16-row tile).
 #pragma once
 
 #include <optional>
 
 namespace nomoat::kernels {
 
-// CPUID reports AMX-TILE and AMX-INT8 and Linux granted this process the
-// tile data state (arch_prctl ARCH_REQ_XCOMP_PERM); asked once.
-bool amx_int8_supported();
+// CPUID reports AMX-TILE, AMX-INT8, AMX-BF16 and AVX512-BF16, and Linux
+// granted this process the tile data state (arch_prctl
+// ARCH_REQ_XCOMP_PERM); asked once.
+bool amx_supported();
 
 // Whether packed prompt matmuls may use AMX: supported, and not turned off
 // by NOMOAT_AMX=0 or by set_amx_override. (Packed matmuls run only on the

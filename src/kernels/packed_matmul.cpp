@@ -21,12 +21,27 @@ namespace {
 // int8 activations of one token block's k slice stay in L2 (1 MiB per core
 // on the dev VM) while each 16-row group runs over them.
 constexpr size_t kColumnBlockBytes = 256 * 1024;
+// AMX bf16 (K-quants): as many tokens per block as fit (kMaxPackedTokens)
+// at 2048-value slices, so each group's slice is dequantized to bf16 once
+// for more tiles (the int8 kernels ran slower with blocks this big).
+constexpr size_t kAmxColumnBlockBytes = 1024 * 1024;
 // k values per slice (see matmul_packed).
 constexpr int64_t kSliceValues = 2048;
 
+PackedKernel amx_kernel(DType type) {
+  switch (type) {
+    case DType::Q8_0: return kAmxKernels.q8_0;
+    case DType::Q4_0: return kAmxKernels.q4_0;
+    case DType::Q4_K: return kAmxKernels.q4_k;
+    case DType::Q6_K: return kAmxKernels.q6_k;
+    default: return nullptr;
+  }
+}
+
 PackedKernel packed_kernel(Isa isa, DType type, bool amx = false) {
   if (!isa_uses_packed_weights(isa)) return nullptr;
-  const PackedKernels& k = amx ? kAmxPackedKernels : kAvx512PackedKernels;
+  if (amx) return amx_kernel(type);
+  const PackedKernels& k = kAvx512PackedKernels;
   switch (type) {
     case DType::Q8_0: return k.q8_0;
     case DType::Q4_0: return k.q4_0;
@@ -37,7 +52,8 @@ PackedKernel packed_kernel(Isa isa, DType type, bool amx = false) {
 }
 
 int panel_width(DType type, bool amx) {
-  const PackedKernels& k = amx ? kAmxPackedKernels : kAvx512PackedKernels;
+  if (amx) return static_cast<int>(kAmxTileTokens);
+  const PackedKernels& k = kAvx512PackedKernels;
   switch (type) {
     case DType::Q8_0: return k.panel_q8_0;
     case DType::Q4_0: return k.panel_q4_0;
@@ -52,6 +68,7 @@ struct PackedScratch {
   std::vector<float> scales;
   std::vector<int32_t> bias;
   std::vector<int32_t> min_sums;
+  std::vector<uint16_t> bf16;  // AMX K-quants
 };
 
 bool superblock_scales(DType type) { return type == DType::Q4_K || type == DType::Q6_K; }
@@ -166,6 +183,37 @@ PackedActivations prepare_activations(Isa isa, DType type, const float* x, int64
   return a;
 }
 
+// bf16 activations for the AMX K-quant kernels: 16-token tiles, the
+// padding tokens of the last one zero (AMX multiplies whole tiles; their
+// sums are dropped).
+PackedActivations prepare_bf16_activations(const float* x, int64_t n, int64_t k, int n_threads, PackedScratch& s) {
+  PackedActivations a;
+  a.n_blocks = k / kQK;
+  a.panel = kAmxTileTokens;
+  const int64_t n_tiles = (n + a.panel - 1) / a.panel;
+  a.n_tiles = n_tiles;
+  // 64-byte aligned: a tile row across two cache lines loads both (tile
+  // loads ran at less than half speed from a std::vector's 16-byte alignment).
+  s.bf16.resize(static_cast<size_t>(n_tiles * a.panel * k) + 32);
+  uint16_t* base = s.bf16.data() + (64 - reinterpret_cast<uintptr_t>(s.bf16.data()) % 64) % 64 / 2;
+  a.bf16 = base;
+  if (n % a.panel != 0) {  // the padding rows of the last tile, block by block
+    const int64_t used = n - (n_tiles - 1) * a.panel;
+    for (int64_t b = 0; b < a.n_blocks; ++b) {
+      uint16_t* tile = base + (b * n_tiles + n_tiles - 1) * a.panel * kQK;
+      std::fill(tile + used * kQK, tile + a.panel * kQK, uint16_t{0});
+    }
+  }
+  const auto convert = [&](int64_t t0, int64_t t1) { kAmxKernels.activations(x, t0, t1, k, n_tiles, base); };
+  if (n_threads <= 1) {
+    convert(0, n);
+  } else {
+    const int64_t n_tasks = std::min<int64_t>(n, 4 * n_threads);
+    ThreadPool::global().run(n_tasks, [&](int64_t i) { convert(n * i / n_tasks, n * (i + 1) / n_tasks); }, n_threads);
+  }
+  return a;
+}
+
 }  // namespace
 
 bool isa_uses_packed_weights(Isa isa) { return isa == Isa::Avx512 && isa_supported(isa); }
@@ -183,7 +231,10 @@ void matmul_packed(Isa isa, const MatrixView& w, const float* x, int64_t n_vecto
   ThreadPool& pool = ThreadPool::global();
   const bool parallel = threads > 1 && pool.size() > 1 && w.rows * w.cols * n_vectors >= kMinParallelWork;
   const int n_threads = parallel ? std::min(threads, pool.size()) : 1;
-  const PackedActivations acts = prepare_activations(isa, w.type, x, n_vectors, w.cols, n_threads, amx, scratch);
+  const bool bf16 = amx && superblock_scales(w.type);  // see packed_matmul_amx.cpp
+  const PackedActivations acts = bf16
+                                     ? prepare_bf16_activations(x, n_vectors, w.cols, n_threads, scratch)
+                                     : prepare_activations(isa, w.type, x, n_vectors, w.cols, n_threads, amx, scratch);
 
   PackedTask base;
   base.data = p.data.get();
@@ -215,7 +266,8 @@ void matmul_packed(Isa isa, const MatrixView& w, const float* x, int64_t n_vecto
   const int64_t n_slices = (p.blocks + slice_blocks - 1) / slice_blocks;
   const int64_t slice_values = slice_blocks * block_values;
   const int64_t max_tokens = std::min(
-      kMaxPackedTokens, std::max<int64_t>(tile, static_cast<int64_t>(kColumnBlockBytes) / slice_values / tile * tile));
+      kMaxPackedTokens, std::max<int64_t>(tile, static_cast<int64_t>(bf16 ? kAmxColumnBlockBytes : kColumnBlockBytes) /
+                                                    slice_values / tile * tile));
   const int64_t n_token_blocks = (n_vectors + max_tokens - 1) / max_tokens;
   // Even blocks: 512 tokens as 3 x ~171 rather than 240 + 240 + 32.
   const int64_t tokens_per_block = ((n_vectors + n_token_blocks - 1) / n_token_blocks + tile - 1) / tile * tile;

@@ -63,12 +63,16 @@ struct PackedActivations {
   const int32_t* min_sums = nullptr;
   int64_t n_blocks = 0;
   int64_t panel = 0;
-  // AMX tiles (packed_matmul_amx.cpp) read the int8 values as token rows:
-  // per panel of 16 tokens and 32-value block b, 16 rows of 32 bytes,
-  //   qs + ((p * n_blocks + b) * 16 + t) * 32
-  // (scales and min_sums as above, with panel 16; no bias: the AMX kernels
-  // unpack the weights to signed values).
+  // AMX int8 tiles (Q8_0, Q4_0; packed_matmul_amx.cpp) read the values as
+  // token rows: per panel of 16 tokens and 32-value block b, 16 rows of 32
+  // bytes, qs + ((p * n_blocks + b) * 16 + t) * 32 (scales as above with
+  // panel 16; no bias: the AMX kernels unpack the weights to signed values).
   bool token_rows = false;
+  // AMX bf16 tiles (Q4_K, Q6_K) take bf16 activations instead of all of the
+  // above: per 32-value block b and tile p of 16 tokens, 16 token rows of
+  // 32 values, bf16 + ((b * n_tiles + p) * 16 + t) * 32, 64-byte aligned.
+  const uint16_t* bf16 = nullptr;
+  int64_t n_tiles = 0;
 };
 
 struct PackedTask {
@@ -108,11 +112,23 @@ struct PackedKernels {
 };
 
 extern const PackedKernels kAvx512PackedKernels;  // packed_matmul_avx512.cpp
-extern const PackedKernels kAmxPackedKernels;     // packed_matmul_amx.cpp (empty without AMX flags)
+// AMX kernels for prompt batches (packed_matmul_amx.cpp; all null where
+// the compiler lacks AMX): the same packed weights, int8 tiles for Q8_0 and
+// Q4_0, bf16 tiles for the K-quants.
+struct AmxKernels {
+  PackedKernel q8_0 = nullptr;
+  PackedKernel q4_0 = nullptr;
+  PackedKernel q4_k = nullptr;
+  PackedKernel q6_k = nullptr;
+  // Tokens [t0, t1) of x (n x k floats) into the bf16 layout above.
+  void (*activations)(const float* x, int64_t t0, int64_t t1, int64_t k, int64_t n_tiles, uint16_t* out) = nullptr;
+};
+extern const AmxKernels kAmxKernels;
 
 // Prompt batches of at least this many tokens run on AMX where
 // amx_enabled() (kernels/amx.h); fewer would leave most of a 16-row tile idle.
 inline constexpr int64_t kAmxMinTokens = 16;
+inline constexpr int64_t kAmxTileTokens = 16;
 
 // Whether weights should be packed at load for `isa` (it has packed kernels).
 bool isa_uses_packed_weights(Isa isa);

@@ -4,24 +4,31 @@
 // it. Same rules as packed_matmul_avx512.cpp: no inline functions or
 // templates shared with other translation units.
 //
-// Why AMX: one TDPBSSD multiplies a 16 x K int8 tile of activations by a
-// K x 16 tile of weights into 16 x 16 int32 sums: 8192 multiply-adds per
-// instruction for K = 32, where a vpdpbusd does 64; on the dev VM's Xeon
-// one core ran 7.3 int8 Top/s of TDPBSSD against 0.94 of vpdpbusd.
+// Why AMX: one tile instruction multiplies 16 tokens x K values of
+// activations by K x 16 weight rows into 16 x 16 sums (TDPBSSD int8: 8192
+// multiply-adds for K = 32, where a vpdpbusd does 64). The weights' x16
+// quads are already AMX's B-tile rows (each 64-byte row holds 4
+// consecutive k values of 16 weight rows), so a 16-row group's k slice is
+// unpacked once per task and serves every 16-token tile of the task.
 //
-// The weights' x16 quads are already AMX's B-tile rows (each 64-byte row
-// holds 4 consecutive k values of 16 weight rows), so a 16-row group's k
-// slice is unpacked once per task into signed int8 B tiles (Q8_0: q + 128
-// back to q; Q4_0: nibble - 8; Q4_K: nibbles; Q6_K: 6-bit value - 32) and
-// float scales, then serves every 16-token tile of the task. The block
-// (group) scales keep each scale group its own tile product: K = 32
-// (Q8_0, Q4_0, Q4_K) or 16 (Q6_K). The int32 tile is stored and scaled on
-// the AVX-512 side with the same float operations in the same order as
-// the VNNI kernels (packed_matmul_avx512.cpp), so both paths give the same
-// bits; AMX multiplies the next group while the vector units scale this one.
+// Two kinds, by what the scales cost (measured on the dev VM's Xeon):
+//  * Q8_0, Q4_0 (int8 TDPBSSD, K = 32 per block scale): the int32 tile of
+//    each block is stored and scaled on the AVX-512 side with the VNNI
+//    kernels' float operations in their order, so both paths give the
+//    same bits. The stores and the scaling, not the multiplies, bound it
+//    (about 60 cycles per block and 16 x 16 tile against 18 for TDPBSSD).
+//  * Q4_K, Q6_K (bf16 TDPBF16PS): their 16- and 32-value groups made the
+//    int8 route store a tile every 16-32 values (Q6_K ran at half the
+//    speed of Q4_0). Instead the slice is dequantized once per task into
+//    bf16 tiles (each weight d * sc * q - dmin * m rounded to bf16, far
+//    inside the 4- and 6-bit formats' own error) and multiplied by bf16
+//    activations (rounded to nearest: finer than the VNNI path's int8 per
+//    256 values), with fp32 sums that stay in the tile unit for the whole
+//    k slice.
+
 #include "kernels/packed_matmul.h"
 
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AMX_TILE__) && defined(__AMX_INT8__) && \
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AMX_TILE__) && defined(__AMX_INT8__) && defined(__AMX_BF16__) && defined(__AVX512BF16__) && \
     defined(__FMA__) && defined(__F16C__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
@@ -42,12 +49,14 @@ constexpr int kQuad = 64;
 // the assembly text, so these must be macros that expand to digits.
 #define AMX_A 0
 #define AMX_B 1
-#define AMX_C0 2  // C0-C3: the ring of products in flight (pipeline below)
+#define AMX_C0 2  // int8: C0-C3, the ring of products in flight (pipeline below)
 #define AMX_C1 3
 #define AMX_C2 4
 #define AMX_C3 5
-#define AMX_MIN_A 6
-#define AMX_MIN_B 7
+#define AMX_ACC0 4  // bf16: ACC0-ACC3, 4 token tiles sharing each B tile
+#define AMX_ACC1 5
+#define AMX_ACC2 6
+#define AMX_ACC3 7
 
 struct alignas(64) TileConfig {
   uint8_t palette = 1;
@@ -57,24 +66,19 @@ struct alignas(64) TileConfig {
   uint8_t rows[16] = {};
 };
 
-// Scale groups of `group` k values: A = 16 tokens x group bytes, B =
-// group / 4 rows of 64 bytes, C = 16 x 16 int32; Q4_K's min term: A = 16
-// tokens x 8 bytes (the 8 block sums' high or low bytes), B = 2 rows (the
-// 8 six-bit mins of 16 rows).
-void configure_tiles(int group) {
+// int8: A = 16 tokens x `group` bytes, B = group / 4 rows of 64 bytes, C =
+// 16 x 16 int32. bf16: every tile 16 rows of 64 bytes (A = 16 tokens x 32
+// values, B = 16 value pairs x 16 weight rows, C = 16 x 16 fp32).
+void configure_tiles(int group, bool bf16) {
   TileConfig c;
   c.rows[AMX_A] = kTokens;
-  c.colsb[AMX_A] = static_cast<uint16_t>(group);
-  c.rows[AMX_B] = static_cast<uint8_t>(group / 4);
+  c.colsb[AMX_A] = static_cast<uint16_t>(bf16 ? 64 : group);
+  c.rows[AMX_B] = static_cast<uint8_t>(bf16 ? 16 : group / 4);
   c.colsb[AMX_B] = 64;
-  for (int t : {AMX_C0, AMX_C1, AMX_C2, AMX_C3}) {
+  for (int t = 2; t < 8; ++t) {
     c.rows[t] = kTokens;
     c.colsb[t] = 64;
   }
-  c.rows[AMX_MIN_A] = kTokens;
-  c.colsb[AMX_MIN_A] = 8;
-  c.rows[AMX_MIN_B] = 2;
-  c.colsb[AMX_MIN_B] = 64;
   _tile_loadconfig(&c);
 }
 
@@ -99,20 +103,23 @@ inline const uint8_t* tail_of(const uint8_t* grp, int64_t b) {
 // group / 4 rows of 64 bytes each) and one 16-float scale vector per scale
 // group; Q4_K also per super-block its dmin vector and its mins B tile.
 struct Unpacked {
-  int8_t* b = nullptr;
-  float* scales = nullptr;
-  float* dmin = nullptr;
-  int8_t* mins = nullptr;
+  int8_t* b = nullptr;      // int8 quads, k order
+  float* scales = nullptr;  // per scale group, 16 rows
+  float* dmin = nullptr;    // Q4_K, per super-block
+  int8_t* mins = nullptr;   // Q4_K, per super-block: two vectors of 4 six-bit mins per row
+  uint16_t* bf16 = nullptr; // K-quants: bf16 B tiles, 1 KiB per 32 values
   void reserve(int64_t values, int64_t groups, int64_t superblocks) {
-    const size_t need = static_cast<size_t>(values * kRows + groups * kRows * 4 + superblocks * (kRows * 4 + 2 * kQuad));
+    const size_t int8_bytes = static_cast<size_t>(values * kRows);
+    const size_t need = int8_bytes * 3 + static_cast<size_t>(groups * kRows * 4 + superblocks * (kRows * 4 + 2 * kQuad));
     if (need > storage_bytes) {
       storage.reset(static_cast<uint8_t*>(std::aligned_alloc(64, (need + 63) / 64 * 64)));
       if (!storage) throw std::bad_alloc();
       storage_bytes = need;
     }
     uint8_t* p = storage.get();  // every part a multiple of 64 bytes
-    b = reinterpret_cast<int8_t*>(p);
-    scales = reinterpret_cast<float*>(p + values * kRows);
+    bf16 = reinterpret_cast<uint16_t*>(p);
+    b = reinterpret_cast<int8_t*>(p + 2 * int8_bytes);
+    scales = reinterpret_cast<float*>(p + 3 * int8_bytes);
     dmin = scales + groups * kRows;
     mins = reinterpret_cast<int8_t*>(dmin + superblocks * kRows);
   }
@@ -217,6 +224,8 @@ void unpack_q6_k(const uint8_t* grp, int64_t b0, int64_t b1, Unpacked& u) {
   }
 }
 
+// ==== int8 route: Q8_0, Q4_0 ====
+
 // One 16 x 16 int32 C tile, stored row by row (row m = token m).
 struct alignas(64) CTile {
   int32_t v[kTokens * kRows];
@@ -276,31 +285,6 @@ __attribute__((always_inline)) inline void pipeline(int64_t n, const Operands& o
 #undef AMX_FINISH
 }
 
-// Q4_K's min term for super-blocks [0, n) of the slice, per token tile:
-// sum_g m[g] S_g from the block sums' bytes S = 64 H + L (packed_matmul.h)
-// against the 6-bit mins, into out[j] (16 tokens x 16 rows, int32).
-inline void q4_k_min_terms(const PackedActivations& acts, int64_t tile, int64_t sb0, int64_t n, const Unpacked& u,
-                           CTile* out) {
-  CTile high;
-  for (int64_t j = 0; j < n; ++j) {
-    const int8_t* hl = reinterpret_cast<const int8_t*>(acts.min_sums + (tile * acts.n_scales + sb0 + j) * kTokens * 4);
-    _tile_loadd(AMX_MIN_B, u.mins + j * 2 * kQuad, kQuad);
-    _tile_loadd(AMX_MIN_A, hl, 16);
-    _tile_zero(AMX_C0);
-    _tile_dpbssd(AMX_C0, AMX_MIN_A, AMX_MIN_B);
-    _tile_loadd(AMX_MIN_A, hl + 8, 16);
-    _tile_zero(AMX_C1);
-    _tile_dpbssd(AMX_C1, AMX_MIN_A, AMX_MIN_B);
-    _tile_stored(AMX_C0, high.v, kRows * 4);
-    _tile_stored(AMX_C1, out[j].v, kRows * 4);
-    for (int m = 0; m < kTokens; ++m) {
-      const __m512i h = _mm512_load_si512(high.v + kRows * m);
-      const __m512i l = _mm512_load_si512(out[j].v + kRows * m);
-      _mm512_store_si512(out[j].v + kRows * m, _mm512_add_epi32(_mm512_slli_epi32(h, 6), l));
-    }
-  }
-}
-
 // Q8_0 / Q4_0 over blocks [0, n) of the unpacked slice (block b0 + j of the
 // row): f[m] += cvt(C) * (d_w x d_a[m]) per block, as the VNNI kernel does.
 __attribute__((always_inline)) inline void legacy_tile(const PackedActivations& acts, int64_t tile, int64_t b0, int64_t n,
@@ -323,111 +307,256 @@ __attribute__((always_inline)) inline void legacy_tile(const PackedActivations& 
   for (int m = 0; m < kTokens; ++m) f[m] = acc[m];
 }
 
-// Q4_K / Q6_K over super-blocks [0, n) of the slice (super-block sb0 + j):
-// per super-block, sums[m] = sum over groups of cvt(C_g) * (d sc[g]), Q4_K's
-// min term subtracted, then f[m] += sums[m] * d_a[m] (f in memory), in the
-// VNNI kernel's order.
-template <int Groups>
-__attribute__((always_inline)) inline void kquant_tile(const PackedActivations& acts, int64_t tile, int64_t sb0, int64_t n,
-                                                       const Unpacked& u, float* f) {
-  constexpr int kGroup = 256 / Groups;  // values per scale group
-  constexpr int kBBytes = kGroup / 4 * kQuad;
-  thread_local std::vector<CTile> min_terms;
-  if (Groups == 8) {
-    if (min_terms.size() < static_cast<size_t>(n)) min_terms.resize(static_cast<size_t>(n));
-    q4_k_min_terms(acts, tile, sb0, n, u, min_terms.data());
-  }
-  const CTile* mins = min_terms.data();
-  __m512 sums[kTokens];
-  pipeline(
-      n * Groups,
-      [&](int64_t q, const int8_t*& a, const int8_t*& b) {
-        a = act_rows(acts, tile, sb0 * Groups + q, kGroup);
-        b = u.b + q * kBBytes;
-      },
-      [&](int64_t q, const CTile& ct) __attribute__((always_inline)) {
-        const int64_t j = q / Groups;
-        if (q % Groups == 0) {
-          for (int m = 0; m < kTokens; ++m) sums[m] = _mm512_setzero_ps();
-        }
-        const __m512 gs = _mm512_load_ps(u.scales + q * kRows);
-#pragma GCC unroll 16
-        for (int m = 0; m < kTokens; ++m) sums[m] = _mm512_fmadd_ps(ct.row(m), gs, sums[m]);
-        if (q % Groups == Groups - 1) {
-          const float* da = acts.scales + (tile * acts.n_scales + sb0 + j) * kTokens;
-          if (Groups == 8) {
-            const __m512 dmin = _mm512_load_ps(u.dmin + j * kRows);
-            for (int m = 0; m < kTokens; ++m) sums[m] = _mm512_fnmadd_ps(mins[j].row(m), dmin, sums[m]);
-          }
-          for (int m = 0; m < kTokens; ++m) {
-            _mm512_store_ps(f + kRows * m, _mm512_fmadd_ps(sums[m], _mm512_set1_ps(da[m]), _mm512_load_ps(f + kRows * m)));
-          }
-        }
-      });
-}
-
 enum class Kind { kQ8_0, kQ4_0, kQ4_K, kQ6_K };
 
 template <Kind K>
-void run_task(const PackedTask& task) {
-  constexpr bool kLegacy = K == Kind::kQ8_0 || K == Kind::kQ4_0;
-  constexpr int kGroup = K == Kind::kQ6_K ? 16 : 32;
-  constexpr int kGroupsPerBlock = K == Kind::kQ4_K ? 8 : K == Kind::kQ6_K ? 16 : 1;
-  configure_tiles(kGroup);
+void run_legacy(const PackedTask& task) {
+  configure_tiles(32, false);
   const PackedActivations& acts = *task.acts;
   const int64_t b0 = task.block_begin, b1 = task.block_end, n = b1 - b0;
   thread_local Unpacked u;
-  u.reserve(n * 32 * (kLegacy ? 1 : 8), n * kGroupsPerBlock, n);
-  alignas(64) float f_mem[kTokens * kRows];
+  u.reserve(n * 32, n, 0);
   for (int64_t g = task.group_begin; g < task.group_end; ++g) {
     const uint8_t* grp = task.data + static_cast<size_t>(g) * task.group_bytes;
-    switch (K) {
-      case Kind::kQ8_0: unpack_q8_0(grp, b0, b1, u); break;
-      case Kind::kQ4_0: unpack_q4_0(grp, b0, b1, u); break;
-      case Kind::kQ4_K: unpack_q4_k(grp, b0, b1, u); break;
-      case Kind::kQ6_K: unpack_q6_k(grp, b0, b1, u); break;
+    if (K == Kind::kQ8_0) {
+      unpack_q8_0(grp, b0, b1, u);
+    } else {
+      unpack_q4_0(grp, b0, b1, u);
     }
     const int64_t r0 = g * kRows;
     const int64_t valid = task.rows - r0;
     const __mmask16 mask = valid >= kRows ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << valid) - 1);
     for (int64_t t0 = task.t_begin; t0 < task.t_end; t0 += kTokens) {
       const int64_t tokens = task.t_end - t0 < kTokens ? task.t_end - t0 : kTokens;
-      const int64_t tile = t0 / kTokens;
       float* y = task.y + t0 * task.rows + r0;
       // A slice after the first adds to what y holds.
       __m512 f[kTokens];
       for (int m = 0; m < kTokens; ++m) {
         f[m] = b0 == 0 || m >= tokens ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(mask, y + m * task.rows);
       }
-      if constexpr (kLegacy) {
-        legacy_tile(acts, tile, b0, n, u, f);
-      } else {
-        for (int m = 0; m < kTokens; ++m) _mm512_store_ps(f_mem + kRows * m, f[m]);
-        kquant_tile<kGroupsPerBlock>(acts, tile, b0, n, u, f_mem);
-        for (int m = 0; m < kTokens; ++m) f[m] = _mm512_load_ps(f_mem + kRows * m);
-      }
+      legacy_tile(acts, t0 / kTokens, b0, n, u, f);
       for (int m = 0; m < tokens; ++m) _mm512_mask_storeu_ps(y + m * task.rows, mask, f[m]);
     }
   }
   _tile_release();
 }
 
-void amx_q8_0(const PackedTask& task) { run_task<Kind::kQ8_0>(task); }
-void amx_q4_0(const PackedTask& task) { run_task<Kind::kQ4_0>(task); }
-void amx_q4_k(const PackedTask& task) { run_task<Kind::kQ4_K>(task); }
-void amx_q6_k(const PackedTask& task) { run_task<Kind::kQ6_K>(task); }
+// ==== bf16 route: Q4_K, Q6_K ====
+
+// An int8 quad (values 4i..4i+3 of 16 rows, byte 4n + j) times a per-row
+// scale plus a per-row offset, as the two bf16 B-tile rows of its value
+// pairs (row 2i: values 4i, 4i+1 of each row n in dword n; row 2i+1: values
+// 4i+2, 4i+3).
+struct RowVectors {
+  __m512 scale[4];   // chunk c (rows 4c..4c+3): each row's value in 4 lanes
+  __m512 offset[4];
+};
+
+inline RowVectors spread_rows(__m512 scale, __m512 offset) {
+  RowVectors v;
+  for (int c = 0; c < 4; ++c) {
+    const __m512i idx = _mm512_set_epi32(4 * c + 3, 4 * c + 3, 4 * c + 3, 4 * c + 3, 4 * c + 2, 4 * c + 2, 4 * c + 2,
+                                         4 * c + 2, 4 * c + 1, 4 * c + 1, 4 * c + 1, 4 * c + 1, 4 * c, 4 * c, 4 * c, 4 * c);
+    v.scale[c] = _mm512_permutexvar_ps(idx, scale);
+    v.offset[c] = _mm512_permutexvar_ps(idx, offset);
+  }
+  return v;
+}
+
+// Two float vectors of 8 rows x 4 values each (rows 0-7, rows 8-15) as bf16
+// and regrouped into the B rows of value pairs 0-1 and 2-3.
+inline void store_pairs(__m512 f0, __m512 f1, __m512 f2, __m512 f3, uint16_t* row0, uint16_t* row1) {
+  const __m512i low = (__m512i)_mm512_cvtne2ps_pbh(f1, f0);   // rows 0-7: dword 2n + p
+  const __m512i high = (__m512i)_mm512_cvtne2ps_pbh(f3, f2);  // rows 8-15
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+  _mm512_store_si512(row0, _mm512_permutex2var_epi32(low, even, high));
+  _mm512_store_si512(row1, _mm512_permutex2var_epi32(low, odd, high));
+}
+
+inline void quads_to_bf16(const int8_t* quads, int n_quads, const RowVectors& rv, uint16_t* out) {
+  for (int i = 0; i < n_quads; ++i) {
+    const __m512i q = _mm512_load_si512(quads + kQuad * i);
+    __m512 f[4];
+    f[0] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm512_castsi512_si128(q))), rv.scale[0], rv.offset[0]);
+    f[1] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm512_extracti32x4_epi32(q, 1))), rv.scale[1], rv.offset[1]);
+    f[2] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm512_extracti32x4_epi32(q, 2))), rv.scale[2], rv.offset[2]);
+    f[3] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm512_extracti32x4_epi32(q, 3))), rv.scale[3], rv.offset[3]);
+    store_pairs(f[0], f[1], f[2], f[3], out + 64 * i, out + 64 * i + 32);
+  }
+}
+
+// The unpacked int8 slice of `values` k values as bf16 B tiles (one per 32
+// values: 16 rows of 64 bytes), each scale group with its scale and offset.
+template <Kind T>
+void slice_to_bf16(int64_t values, Unpacked& u) {
+  constexpr int kGroupQuads = T == Kind::kQ6_K ? 4 : 8;  // quads per scale group
+  const int64_t n_groups = values / (4 * kGroupQuads);
+  const __m512 zero = _mm512_setzero_ps();
+  for (int64_t q = 0; q < n_groups; ++q) {
+    __m512 offset = zero;
+    if constexpr (T == Kind::kQ4_K) {
+      // -dmin * m[g]: the 6-bit mins, 4 per lane in two vectors (unpack_q4_k).
+      const int64_t j = q / 8, g = q % 8;
+      const __m512i m = _mm512_load_si512(u.mins + j * 2 * kQuad + (g / 4) * kQuad);
+      const __m512i mg = _mm512_and_si512(_mm512_srli_epi32(m, 8 * (g % 4)), _mm512_set1_epi32(0xff));
+      offset = _mm512_sub_ps(zero, _mm512_mul_ps(_mm512_load_ps(u.dmin + j * kRows), _mm512_cvtepi32_ps(mg)));
+    }
+    const RowVectors rv = spread_rows(_mm512_load_ps(u.scales + q * kRows), offset);
+    const int64_t first = q * kGroupQuads;  // quad index in the slice
+    quads_to_bf16(u.b + first * kQuad, kGroupQuads, rv, u.bf16 + first * 64);
+  }
+}
+
+// ---- the tile loop ----
+// Activations: per 32-value block and 16-token tile, 16 token rows of 32
+// bf16 (1 KiB; packed_matmul.h). Weights: per 32-value block one B tile of
+// 16 rows x 64 bytes. C tiles accumulate
+// fp32 over the whole k slice: nothing leaves the tile unit until the end.
+inline const uint16_t* act_tile(const PackedActivations& acts, int64_t tile, int64_t block) {
+  return acts.bf16 + (block * acts.n_tiles + tile) * kTokens * 32;
+}
+
+// A C tile of 16 tokens at y, or through `tmp` where the tile has padding
+// rows or tokens.
+struct CTarget {
+  float* y;
+  int64_t stride;  // bytes between tokens in y
+  bool direct;     // 16 tokens x 16 valid rows: loaded and stored in place
+  int tokens;
+};
+
+alignas(64) thread_local float tmp_c[4][kTokens * kRows];
+
+inline void c_in(const CTarget& t, int i, bool fresh, __mmask16 mask) {
+  if (t.direct) return;
+  for (int m = 0; m < kTokens; ++m) {
+    const __m512 v = fresh || m >= t.tokens ? _mm512_setzero_ps()
+                                            : _mm512_maskz_loadu_ps(mask, reinterpret_cast<const char*>(t.y) + m * t.stride);
+    _mm512_store_ps(tmp_c[i] + kRows * m, v);
+  }
+}
+inline void c_out(const CTarget& t, int i, __mmask16 mask) {
+  if (t.direct) return;
+  for (int m = 0; m < t.tokens; ++m) {
+    _mm512_mask_storeu_ps(reinterpret_cast<char*>(t.y) + m * t.stride, mask, _mm512_load_ps(tmp_c[i] + kRows * m));
+  }
+}
+
+#define AMX_C_LOAD(C, i)                                                   \
+  if (n_tiles > (i)) {                                                     \
+    c_in(ct[i], i, fresh, mask);                                           \
+    if (ct[i].direct && fresh) {                                           \
+      _tile_zero(C);                                                       \
+    } else if (ct[i].direct) {                                             \
+      _tile_loadd(C, ct[i].y, ct[i].stride);                               \
+    } else {                                                               \
+      _tile_loadd(C, tmp_c[i], kRows * 4);                                 \
+    }                                                                      \
+  }
+#define AMX_C_STORE(C, i)                                                  \
+  if (n_tiles > (i)) {                                                     \
+    if (ct[i].direct) {                                                    \
+      _tile_stored(C, ct[i].y, ct[i].stride);                              \
+    } else {                                                               \
+      _tile_stored(C, tmp_c[i], kRows * 4);                                \
+      c_out(ct[i], i, mask);                                               \
+    }                                                                      \
+  }
+#define AMX_STEP(C, i)                                                     \
+  if (n_tiles > (i)) {                                                     \
+    _tile_loadd(AMX_A, act_tile(acts, tile0 + (i), b0 + blk), 64);         \
+    _tile_dpbf16ps(C, AMX_A, AMX_B);                                       \
+  }
+
+// One 16-row group (row r0 on) against tokens [t_begin, t_end) over the
+// 32-value blocks [b0, b0 + n_blocks) of k, 4 token tiles at a time: each
+// B tile is loaded once for the 4 products.
+void group_tiles(const PackedTask& task, const Unpacked& u, int64_t r0, int64_t b0, int64_t n_blocks) {
+  const PackedActivations& acts = *task.acts;
+  const int64_t valid = task.rows - r0;
+  const __mmask16 mask = valid >= kRows ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << valid) - 1);
+  const bool fresh = b0 == 0;  // the first k slice starts from zero; later ones add to y
+  const int64_t stride = task.rows * 4;
+  for (int64_t t0 = task.t_begin; t0 < task.t_end; t0 += 4 * kTokens) {
+    const int64_t tile0 = t0 / kTokens;
+    const int64_t left = task.t_end - t0;
+    const int n_tiles = left >= 4 * kTokens ? 4 : static_cast<int>((left + kTokens - 1) / kTokens);
+    CTarget ct[4];
+    for (int i = 0; i < n_tiles; ++i) {
+      const int64_t tokens = left - i * kTokens < kTokens ? left - i * kTokens : kTokens;
+      ct[i] = CTarget{task.y + (t0 + i * kTokens) * task.rows + r0, stride, valid >= kRows && tokens == kTokens,
+                      static_cast<int>(tokens)};
+    }
+    AMX_C_LOAD(AMX_ACC0, 0)
+    AMX_C_LOAD(AMX_ACC1, 1)
+    AMX_C_LOAD(AMX_ACC2, 2)
+    AMX_C_LOAD(AMX_ACC3, 3)
+    for (int64_t blk = 0; blk < n_blocks; ++blk) {
+      _tile_loadd(AMX_B, u.bf16 + blk * kRows * 32, 64);
+      AMX_STEP(AMX_ACC0, 0)
+      AMX_STEP(AMX_ACC1, 1)
+      AMX_STEP(AMX_ACC2, 2)
+      AMX_STEP(AMX_ACC3, 3)
+    }
+    AMX_C_STORE(AMX_ACC0, 0)
+    AMX_C_STORE(AMX_ACC1, 1)
+    AMX_C_STORE(AMX_ACC2, 2)
+    AMX_C_STORE(AMX_ACC3, 3)
+  }
+}
+#undef AMX_C_LOAD
+#undef AMX_C_STORE
+#undef AMX_STEP
+
+template <Kind K>
+void run_kquant(const PackedTask& task) {
+  constexpr int kGroupsPerBlock = K == Kind::kQ4_K ? 8 : 16;
+  configure_tiles(32, true);
+  const int64_t b0 = task.block_begin, b1 = task.block_end, n = b1 - b0;
+  const int64_t values = n * 256;
+  thread_local Unpacked u;
+  u.reserve(values, n * kGroupsPerBlock, n);
+  for (int64_t g = task.group_begin; g < task.group_end; ++g) {
+    const uint8_t* grp = task.data + static_cast<size_t>(g) * task.group_bytes;
+    if (K == Kind::kQ4_K) {
+      unpack_q4_k(grp, b0, b1, u);
+    } else {
+      unpack_q6_k(grp, b0, b1, u);
+    }
+    slice_to_bf16<K>(values, u);
+    group_tiles(task, u, g * kRows, b0 * 8, values / 32);
+  }
+  _tile_release();
+}
+
+// Tokens [t0, t1) of x (n x k floats) as bf16 A tiles (packed_matmul.h),
+// rounded to nearest even.
+void amx_activations(const float* x, int64_t t0, int64_t t1, int64_t k, int64_t n_tiles, uint16_t* out) {
+  const int64_t n_blocks = k / 32;
+  for (int64_t t = t0; t < t1; ++t) {
+    const float* row = x + t * k;
+    uint16_t* base = out + t * 32;  // tile t / 16, row t % 16
+    for (int64_t b = 0; b < n_blocks; ++b) {
+      const __m512bh v = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(row + 32 * b + 16), _mm512_loadu_ps(row + 32 * b));
+      _mm512_storeu_si512(base + b * n_tiles * kTokens * 32, (__m512i)v);  // a std::vector: not 64-byte aligned
+    }
+  }
+}
+
+void amx_q8_0(const PackedTask& task) { run_legacy<Kind::kQ8_0>(task); }
+void amx_q4_0(const PackedTask& task) { run_legacy<Kind::kQ4_0>(task); }
+void amx_q4_k(const PackedTask& task) { run_kquant<Kind::kQ4_K>(task); }
+void amx_q6_k(const PackedTask& task) { run_kquant<Kind::kQ6_K>(task); }
 
 }  // namespace
 
-const PackedKernels kAmxPackedKernels = {
-    .panel_q8_0 = kTokens,
-    .panel_q4_0 = kTokens,
-    .panel_q4_k = kTokens,
-    .panel_q6_k = kTokens,
+const AmxKernels kAmxKernels = {
     .q8_0 = &amx_q8_0,
     .q4_0 = &amx_q4_0,
     .q4_k = &amx_q4_k,
     .q6_k = &amx_q6_k,
+    .activations = &amx_activations,
 };
 
 }  // namespace nomoat::kernels
@@ -435,7 +564,7 @@ const PackedKernels kAmxPackedKernels = {
 #else  // built without AMX flags (compiler too old, or not x86-64): no kernels
 
 namespace nomoat::kernels {
-const PackedKernels kAmxPackedKernels = {};
+const AmxKernels kAmxKernels = {};
 }
 
 #endif

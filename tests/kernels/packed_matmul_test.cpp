@@ -10,8 +10,10 @@
 //    packed copy, the same result as the unpacked fast path within that
 //    bound (Q8_0/Q4_0, same activations) or within the two activation
 //    quantizations' difference (K-quants).
-//  * AMX (where the CPU has it): the same bits as the VNNI kernels, and
-//    both paths pass the checks above (AMX runs batches of 16+ tokens).
+//  * AMX (where the CPU has it; batches of 16+ tokens): Q8_0/Q4_0 give the
+//    VNNI kernels' bits and pass the checks above; the K-quants' bf16
+//    tiles are checked against the float activations in double, within the
+//    two bf16 roundings (weight and activation, 2^-9 each) of sum |w x|.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -129,6 +131,33 @@ void quantized_reference(const MatrixView& w, const std::vector<float>& x, int64
   }
 }
 
+// y = W x in double on the float activations, and the bound of the bf16
+// route: each product's two roundings to bf16 (2^-9 relative each) plus
+// fp32 sums, times sum |w x|.
+void float_reference(const MatrixView& w, const std::vector<float>& x, int64_t n, std::vector<double>& want,
+                     std::vector<double>& bound) {
+  std::vector<float> row(static_cast<size_t>(w.cols));
+  want.assign(static_cast<size_t>(n * w.rows), 0.0);
+  bound.assign(static_cast<size_t>(n * w.rows), 0.0);
+  for (int64_t r = 0; r < w.rows; ++r) {
+    dequantize_row(w, r, row.data());
+    for (int64_t t = 0; t < n; ++t) {
+      double sum = 0.0, abs_sum = 0.0;
+      for (int64_t c = 0; c < w.cols; ++c) {
+        const double p = static_cast<double>(row[static_cast<size_t>(c)]) * x[static_cast<size_t>(t * w.cols + c)];
+        sum += p;
+        abs_sum += std::fabs(p);
+      }
+      want[static_cast<size_t>(t * w.rows + r)] = sum;
+      bound[static_cast<size_t>(t * w.rows + r)] = (std::ldexp(1.0, -8) * 1.01 + (w.cols + 16) * std::ldexp(1.0, -23)) * abs_sum;
+    }
+  }
+}
+
+bool bf16_route(DType type, int64_t n, bool amx) {
+  return amx && n >= kAmxMinTokens && (type == DType::Q4_K || type == DType::Q6_K);
+}
+
 // AMX off (false) or on where supported (true) while in scope.
 struct AmxSetting {
   explicit AmxSetting(bool on) { set_amx_override(on); }
@@ -137,7 +166,7 @@ struct AmxSetting {
 
 // The settings worth running: VNNI only, and AMX where the CPU has it.
 std::vector<bool> amx_settings() {
-  if (amx_int8_supported()) return {false, true};
+  if (amx_supported()) return {false, true};
   return {false};
 }
 
@@ -161,7 +190,11 @@ TEST_F(PackedMatmul, MatchesQuantizedReferenceOnOddShapes) {
         m.view.packed = packed.get();
         const std::vector<float> x = random_activations(n * cols, rng);
         std::vector<double> want, bound;
-        quantized_reference(m.view, x, n, want, bound);
+        if (bf16_route(type, n, amx)) {
+          float_reference(m.view, x, n, want, bound);
+        } else {
+          quantized_reference(m.view, x, n, want, bound);
+        }
         for (int threads : {1, 2}) {
           std::vector<float> got(static_cast<size_t>(n * rows), -1.0f);
           matmul_packed(Isa::Avx512, m.view, x.data(), n, got.data(), threads);
@@ -189,7 +222,12 @@ TEST_F(PackedMatmul, ThreadedTokenBlocksMatchUnpackedPath) {
     Matrix m = random_matrix(type, rows, cols, rng);
     const std::vector<float> x = random_activations(n * cols, rng);
     std::vector<double> want, bound;
-    quantized_reference(m.view, x, n, want, bound);
+    const bool bf16 = bf16_route(type, n, amx);
+    if (bf16) {
+      float_reference(m.view, x, n, want, bound);
+    } else {
+      quantized_reference(m.view, x, n, want, bound);
+    }
     std::vector<float> unpacked(static_cast<size_t>(n * rows));
     matmul_fast(Isa::Avx512, m.view, x.data(), n, unpacked.data(), 2);
     const auto packed = pack_matrix(m.view, 2);
@@ -197,32 +235,40 @@ TEST_F(PackedMatmul, ThreadedTokenBlocksMatchUnpackedPath) {
     std::vector<float> got(static_cast<size_t>(n * rows));
     matmul(m.view, x.data(), n, got.data(), 2);  // the public entry point takes the packed path
     const bool same_activations = type == DType::Q8_0 || type == DType::Q4_0;
-    double diff2 = 0, ref2 = 0;
+    double diff2 = 0, ref2 = 0, err2 = 0, unpacked_err2 = 0;
     for (size_t i = 0; i < got.size(); ++i) {
-      ASSERT_NEAR(got[i], want[i], bound[i]) << dtype_name(type) << " at " << i;
+      ASSERT_NEAR(got[i], want[i], bound[i]) << dtype_name(type) << " amx " << amx << " at " << i;
       if (same_activations) ASSERT_NEAR(got[i], unpacked[i], 2 * bound[i]) << dtype_name(type) << " at " << i;
       diff2 += (got[i] - unpacked[i]) * (got[i] - unpacked[i]);
+      err2 += (got[i] - want[i]) * (got[i] - want[i]);
+      unpacked_err2 += (unpacked[i] - want[i]) * (unpacked[i] - want[i]);
       ref2 += want[i] * want[i];
     }
-    // Per-256 against per-32 activation scales: random data has no
-    // outliers, so the two int8 roundings differ by well under 1 %.
+    // Per-256 (or bf16) against per-32 int8 activations: random data has no
+    // outliers, so the two roundings differ by well under 1 %.
     EXPECT_LT(std::sqrt(diff2 / ref2), same_activations ? 1e-6 : 1e-2) << dtype_name(type) << " amx " << amx;
+    // bf16 tiles against the exact product: about 2.4e-3 RMS here, 0.6 of
+    // the error of the unpacked path's int8 activations (per 32 values).
+    if (bf16) {
+      EXPECT_LT(std::sqrt(err2 / ref2), 4e-3) << dtype_name(type);
+      EXPECT_LT(err2, 0.6 * unpacked_err2) << dtype_name(type);
+    }
   }
   }
 }
 
-// The AMX kernels scale each tile product with the VNNI kernels' float
-// operations in their order: the same bits, on every shape (odd block
-// counts, remainder rows and tokens, several k slices and token blocks).
+// The int8 AMX kernels (Q8_0, Q4_0) scale each tile product with the VNNI
+// kernels' float operations in their order: the same bits, on every shape
+// (odd block counts, remainder rows and tokens, several k slices and token
+// blocks).
 TEST_F(PackedMatmul, AmxMatchesVnniBitForBit) {
-  if (!amx_int8_supported()) GTEST_SKIP() << "this CPU has no AMX-INT8 (or the OS refused the tile state): nothing to compare";
+  if (!amx_supported()) GTEST_SKIP() << "this CPU has no AMX-INT8 (or the OS refused the tile state): nothing to compare";
   Rng rng(5);
   struct Shape {
     int64_t rows, cols, n;
   };
-  for (DType type : kPackedTypes) {
-    const bool super = type == DType::Q4_K || type == DType::Q6_K;
-    for (const Shape& shape : {Shape{45, super ? 768 : 5 * kQK, 16}, Shape{17, super ? 512 : 3 * kQK, 37},
+  for (DType type : {DType::Q8_0, DType::Q4_0}) {
+    for (const Shape& shape : {Shape{45, 5 * kQK, 16}, Shape{17, 3 * kQK, 37},
                                Shape{33, 7168, 100}, Shape{16, 2048, 241}}) {
       Matrix m = random_matrix(type, shape.rows, shape.cols, rng);
       const auto packed = pack_matrix(m.view, 1);
