@@ -4,8 +4,8 @@
 //     batch of tokens, counters Gop/s (2 ops per multiply-add) and int8_frac =
 //     Gop/s over the int8 peak probed right before and after it (vpdpbusd
 //     loop on the same threads).
-//   BM_PackedMatvec/type: one token against 256 MiB of weights, GB/s and
-//     ratio to a read-bandwidth probe taken right after it.
+//     Where the CPU has AMX, the prompt shapes run on it (kernels/amx.h);
+//     NOMOAT_AMX=0 measures the VNNI kernels instead.
 // Run e.g.:
 //   build/bench/nomoat_bench --benchmark_filter=Packed --benchmark_repetitions=3
 //     --benchmark_report_aggregates_only=true
