@@ -100,6 +100,30 @@ TEST(PackedLayout, RefusesTypesWithoutLayout) {
 
 // y[t][r] in double from the dequantized weights and the quantized
 // activations, plus the bound on float rounding for each output.
+// want[t][r] = sum_c w[r][c] a(t, c) in double, bound = rel * sum_c |w a|.
+template <class Activation>
+void reference_sums(const MatrixView& w, int64_t n, const Activation& a, double rel, std::vector<double>& want,
+                    std::vector<double>& bound) {
+  std::vector<float> row(static_cast<size_t>(w.cols));
+  want.assign(static_cast<size_t>(n * w.rows), 0.0);
+  bound.assign(static_cast<size_t>(n * w.rows), 0.0);
+  for (int64_t r = 0; r < w.rows; ++r) {
+    dequantize_row(w, r, row.data());
+    for (int64_t t = 0; t < n; ++t) {
+      double sum = 0.0, abs_sum = 0.0;
+      for (int64_t c = 0; c < w.cols; ++c) {
+        const double p = row[static_cast<size_t>(c)] * a(t, c);
+        sum += p;
+        abs_sum += std::fabs(p);
+      }
+      want[static_cast<size_t>(t * w.rows + r)] = sum;
+      bound[static_cast<size_t>(t * w.rows + r)] = rel * abs_sum;
+    }
+  }
+}
+
+// On the activations as the kernels quantize them; only float rounding of
+// the sums differs.
 void quantized_reference(const MatrixView& w, const std::vector<float>& x, int64_t n, std::vector<double>& want,
                          std::vector<double>& bound) {
   const int64_t nb = w.cols / kQK;
@@ -113,45 +137,18 @@ void quantized_reference(const MatrixView& w, const std::vector<float>& x, int64
   } else {
     quantize_activations_scalar(x.data(), n * nb, d.data(), q.data(), bias.data());
   }
-  std::vector<float> row(static_cast<size_t>(w.cols));
-  want.assign(static_cast<size_t>(n * w.rows), 0.0);
-  bound.assign(static_cast<size_t>(n * w.rows), 0.0);
-  for (int64_t r = 0; r < w.rows; ++r) {
-    dequantize_row(w, r, row.data());
-    for (int64_t t = 0; t < n; ++t) {
-      double sum = 0.0, abs_sum = 0.0;
-      for (int64_t c = 0; c < w.cols; ++c) {
-        const double a = static_cast<double>(d[static_cast<size_t>(t * nb + c / kQK)]) * q[static_cast<size_t>(t * w.cols + c)];
-        sum += row[static_cast<size_t>(c)] * a;
-        abs_sum += std::fabs(row[static_cast<size_t>(c)] * a);
-      }
-      want[static_cast<size_t>(t * w.rows + r)] = sum;
-      bound[static_cast<size_t>(t * w.rows + r)] = static_cast<double>(w.cols + 16) * std::ldexp(1.0, -23) * abs_sum;
-    }
-  }
+  const auto a = [&](int64_t t, int64_t c) {
+    return static_cast<double>(d[static_cast<size_t>(t * nb + c / kQK)]) * q[static_cast<size_t>(t * w.cols + c)];
+  };
+  reference_sums(w, n, a, static_cast<double>(w.cols + 16) * std::ldexp(1.0, -23), want, bound);
 }
 
-// y = W x in double on the float activations, and the bound of the bf16
-// route: each product's two roundings to bf16 (2^-9 relative each) plus
-// fp32 sums, times sum |w x|.
+// On the float activations, with the bound of the bf16 route: each
+// product's two roundings to bf16 (2^-9 relative each) plus fp32 sums.
 void float_reference(const MatrixView& w, const std::vector<float>& x, int64_t n, std::vector<double>& want,
                      std::vector<double>& bound) {
-  std::vector<float> row(static_cast<size_t>(w.cols));
-  want.assign(static_cast<size_t>(n * w.rows), 0.0);
-  bound.assign(static_cast<size_t>(n * w.rows), 0.0);
-  for (int64_t r = 0; r < w.rows; ++r) {
-    dequantize_row(w, r, row.data());
-    for (int64_t t = 0; t < n; ++t) {
-      double sum = 0.0, abs_sum = 0.0;
-      for (int64_t c = 0; c < w.cols; ++c) {
-        const double p = static_cast<double>(row[static_cast<size_t>(c)]) * x[static_cast<size_t>(t * w.cols + c)];
-        sum += p;
-        abs_sum += std::fabs(p);
-      }
-      want[static_cast<size_t>(t * w.rows + r)] = sum;
-      bound[static_cast<size_t>(t * w.rows + r)] = (std::ldexp(1.0, -8) * 1.01 + (w.cols + 16) * std::ldexp(1.0, -23)) * abs_sum;
-    }
-  }
+  const auto a = [&](int64_t t, int64_t c) { return static_cast<double>(x[static_cast<size_t>(t * w.cols + c)]); };
+  reference_sums(w, n, a, std::ldexp(1.0, -8) * 1.01 + (w.cols + 16) * std::ldexp(1.0, -23), want, bound);
 }
 
 bool bf16_route(DType type, int64_t n, bool amx) {
@@ -238,7 +235,9 @@ TEST_F(PackedMatmul, ThreadedTokenBlocksMatchUnpackedPath) {
     double diff2 = 0, ref2 = 0, err2 = 0, unpacked_err2 = 0;
     for (size_t i = 0; i < got.size(); ++i) {
       ASSERT_NEAR(got[i], want[i], bound[i]) << dtype_name(type) << " amx " << amx << " at " << i;
-      if (same_activations) ASSERT_NEAR(got[i], unpacked[i], 2 * bound[i]) << dtype_name(type) << " at " << i;
+      if (same_activations) {
+        ASSERT_NEAR(got[i], unpacked[i], 2 * bound[i]) << dtype_name(type) << " at " << i;
+      }
       diff2 += (got[i] - unpacked[i]) * (got[i] - unpacked[i]);
       err2 += (got[i] - want[i]) * (got[i] - want[i]);
       unpacked_err2 += (unpacked[i] - want[i]) * (unpacked[i] - want[i]);
