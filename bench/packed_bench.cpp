@@ -6,6 +6,9 @@
 //     loop on the same threads).
 //     Where the CPU has AMX, the prompt shapes run on it (kernels/amx.h);
 //     NOMOAT_AMX=0 measures the VNNI kernels instead.
+//   BM_PackedMatvec/type/threads/mib: one token (decode) against 256 MiB
+//     of weights on 2 threads (GB/s, a read-bandwidth probe right after,
+//     their ratio), or 1 MiB in L2 on one thread (the compute ceiling).
 // Run e.g.:
 //   build/bench/nomoat_bench --benchmark_filter=Packed --benchmark_repetitions=3
 //     --benchmark_report_aggregates_only=true
@@ -13,11 +16,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <memory>
 #include <random>
 #include <vector>
 
 #include "base/thread_pool.h"
+#include "engine/benchmark.h"
 #include "kernels/ops.h"
 #include "kernels/packed_matmul.h"
 #include "kernels/peak.h"
@@ -36,7 +41,9 @@ struct PackedWeights {
   MatrixView view;
 };
 
-std::unique_ptr<PackedWeights> make_weights(DType type, int64_t rows, int64_t cols) {
+// Random rows; past `distinct` rows they repeat (quantizing 256 MiB would
+// take longer than the benchmark).
+std::unique_ptr<PackedWeights> make_weights(DType type, int64_t rows, int64_t cols, int64_t distinct = 1 << 30) {
   auto w = std::make_unique<PackedWeights>();
   const size_t row_bytes = dtype_row_bytes(type, cols);
   w->bytes.resize(row_bytes * static_cast<size_t>(rows));
@@ -44,8 +51,13 @@ std::unique_ptr<PackedWeights> make_weights(DType type, int64_t rows, int64_t co
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   std::vector<float> row(static_cast<size_t>(cols));
   for (int64_t r = 0; r < rows; ++r) {
+    uint8_t* dst = w->bytes.data() + row_bytes * static_cast<size_t>(r);
+    if (r >= distinct) {
+      std::memcpy(dst, w->bytes.data() + row_bytes * static_cast<size_t>(r % distinct), row_bytes);
+      continue;
+    }
     for (auto& v : row) v = dist(rng);
-    dtype_traits(type).quantize(row.data(), w->bytes.data() + row_bytes * static_cast<size_t>(r), cols);
+    dtype_traits(type).quantize(row.data(), dst, cols);
   }
   w->view = MatrixView{w->bytes.data(), type, cols, rows, row_bytes};
   w->packed = pack_matrix(w->view, ThreadPool::global().size());
@@ -97,6 +109,43 @@ void gemm_args(benchmark::internal::Benchmark* b) {
   b->Unit(benchmark::kMillisecond)->UseRealTime();
 }
 BENCHMARK(BM_PackedGemm)->Apply(gemm_args);
+
+// Decode: one token against `mib` MiB of packed weights (2048 columns) on
+// `threads` threads. Counters: GB/s of weights, and with 256 MiB (streamed
+// from memory) the read bandwidth probed right after on the same threads
+// and the ratio; with 1 MiB (in L2, one thread) the kernel's compute ceiling.
+void BM_PackedMatvec(benchmark::State& state) {
+  const DType type = kTypes[state.range(0)];
+  const int threads = std::min<int>(static_cast<int>(state.range(1)), ThreadPool::global().size());
+  const int64_t mib = state.range(2);
+  if (!isa_uses_packed_weights(active_isa())) {
+    state.SkipWithError("no packed kernels on this CPU");
+    return;
+  }
+  const int64_t cols = 2048;
+  const int64_t rows = (mib << 20) / static_cast<int64_t>(dtype_row_bytes(type, cols)) / 16 * 16;
+  const auto w = make_weights(type, rows, cols, 256);
+  std::vector<float> x(static_cast<size_t>(cols), 0.25f), y(static_cast<size_t>(rows));
+  const auto t0 = std::chrono::steady_clock::now();
+  for (auto _ : state) {
+    matmul(w->view, x.data(), 1, y.data(), threads);
+    benchmark::DoNotOptimize(y.data());
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double gbs = static_cast<double>(w->packed->bytes) * static_cast<double>(state.iterations()) / seconds / 1e9;
+  state.SetLabel(dtype_name(type));
+  state.counters["GB/s"] = gbs;
+  if (mib >= 64) {
+    const double bw = measure_read_bandwidth(uint64_t{256} << 20, threads, 1).best / 1e9;
+    state.counters["bw_GB/s"] = bw;
+    state.counters["ratio"] = gbs / bw;
+  }
+}
+BENCHMARK(BM_PackedMatvec)
+    ->ArgsProduct({{0, 1, 2, 3}, {2}, {256}})
+    ->ArgsProduct({{0, 1, 2, 3}, {1}, {1}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 }  // namespace nomoat::kernels
