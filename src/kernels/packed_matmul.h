@@ -92,6 +92,9 @@ struct PackedTask {
   int64_t t_end = 0;
   const PackedActivations* acts = nullptr;
   float* y = nullptr;  // y[t * rows + r]
+  // Decode only: bytes ahead of the block being read that the kernel
+  // prefetches (0: none); decode_prefetch_bytes().
+  int prefetch = 0;
 };
 
 // At most this many tokens per task (the kernels keep partial sums for
@@ -129,6 +132,13 @@ extern const AmxKernels kAmxKernels;
 // amx_enabled() (kernels/amx.h); fewer would leave most of a 16-row tile idle.
 inline constexpr int64_t kAmxMinTokens = 16;
 inline constexpr int64_t kAmxTileTokens = 16;
+
+// How far ahead decode prefetches weights in software: NOMOAT_PREFETCH
+// (bytes, 0 = off) if set; else 2048 on Intel CPUs, where the hardware
+// prefetchers alone left Q4_0 decode at 0.72-0.83 of the read bandwidth
+// and this brought it to 0.95-1.05 (bench BM_PackedMatvec), and 0 elsewhere
+// (on AMD Zen 4, 2-8 KiB ahead made decode slower).
+int decode_prefetch_bytes();
 
 // Whether weights should be packed at load for `isa` (it has packed kernels).
 bool isa_uses_packed_weights(Isa isa);

@@ -73,6 +73,16 @@ inline Place place(const uint8_t* chunk, int64_t j) {
   return Place{unit + 64 + (j % kUnit) * Body, unit + (j % kUnit) * Tail};
 }
 
+// Decode (N = 1): software prefetch task.prefetch bytes ahead of the block
+// body about to be read, its bytes plus the next unit's 64 bytes of scales
+// (packed_matmul.h says when it is on).
+template <int N>
+inline void prefetch_ahead(const PackedTask& task, const uint8_t* body, int bytes) {
+  if (N != 1 || task.prefetch == 0) return;
+  const char* p = reinterpret_cast<const char*>(body) + task.prefetch;
+  for (int off = 0; off <= bytes; off += 64) _mm_prefetch(p + off, _MM_HINT_T0);
+}
+
 // Block sums start at the int32 zero-point correction; a second
 // chain for small tiles (kSplitChains).
 template <int N, int NP>
@@ -98,6 +108,7 @@ inline void q8_0_group(const PackedTask& task, const uint8_t* grp, int64_t t0, i
   const Panel<NP> a(*task.acts, t0);
   for (int64_t b = b0; b < b1; ++b) {
     const Place at = place<8 * kQuad, 32>(grp, b - b0);
+    prefetch_ahead<N>(task, at.body, 8 * kQuad);
     __m512i acc[N], acc2[N];
     start_sums<N>(a, b, acc, acc2);
 #pragma GCC unroll 8
@@ -143,6 +154,7 @@ inline void q4_0_group(const PackedTask& task, const uint8_t* grp, int64_t t0, i
   const Panel<NP> a(*task.acts, t0);
   for (int64_t b = b0; b < b1; ++b) {
     const Place at = place<4 * kQuad, 32>(grp, b - b0);
+    prefetch_ahead<N>(task, at.body, 4 * kQuad);
     __m512i acc[N], acc2[N];
     start_sums<N>(a, b, acc, acc2);
     nibble_block<N>(at.body, a, b, acc, acc2);
@@ -166,6 +178,7 @@ inline void q4_k_group(const PackedTask& task, const uint8_t* grp, int64_t t0, i
   alignas(64) float group_scale[8][16];
   for (int64_t sb = b0; sb < b1; ++sb) {
     const Place at = place<35 * kQuad, 64>(grp, sb - b0);
+    prefetch_ahead<N>(task, at.body, 35 * kQuad);
     const uint8_t* blk = at.body;
     const __m512 d = load_scales16(at.tail);
     // The 12 packed scale bytes of each row, 4 per lane; unpacked for all
@@ -230,6 +243,7 @@ inline void q6_k_group(const PackedTask& task, const uint8_t* grp, int64_t t0, i
   alignas(64) float group_scale[16][16];
   for (int64_t sb = b0; sb < b1; ++sb) {
     const Place at = place<256 + 48 * kQuad, 32>(grp, sb - b0);
+    prefetch_ahead<N>(task, at.body, 256 + 48 * kQuad);
     const uint8_t* blk = at.body;
     const __m512 d = load_scales16(at.tail);
 #pragma GCC unroll 16
