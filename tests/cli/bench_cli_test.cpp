@@ -109,7 +109,9 @@ TEST(CliBench, Roofline) {
   }
   EXPECT_EQ(lines[4]["roofline"], "amx_int8_peak");
   for (int i : {2, 4}) {
-    if (lines[i]["available"] == false) EXPECT_FALSE(lines[i]["reason"].get<std::string>().empty()) << lines[i];
+    if (lines[i]["available"] == false) {
+      EXPECT_FALSE(lines[i]["reason"].get<std::string>().empty()) << lines[i];
+    }
   }
   if (lines[4]["available"] == true) {
     EXPECT_GT(lines[4]["median_ops_per_s"].get<double>(), lines[1]["median_ops_per_s"].get<double>()) << lines[4];
