@@ -16,6 +16,7 @@
 #include "cli/commands.h"
 #include "engine/benchmark.h"
 #include "formats/gguf_summary.h"
+#include "kernels/packed_matmul.h"
 #include "model/model.h"
 
 namespace nomoat::cli {
@@ -129,6 +130,12 @@ void add_bench(CLI::App& app, Action& action) {
       if (roof) peak = weights_mostly_quantized(*model) ? &roof->int8 : &roof->fp32;
       const std::string peak_name = peak ? kernels::peak_kind_name(peak->kind) : "";
       const bool amx_prompts = roof && peak == &roof->int8 && roof->amx_int8.available && roof->amx_int8.median > 0;
+      // Prompt batches of kAmxMinTokens or more of a quantized model's
+      // packed matrices run on AMX tiles (int8, or bf16 for the K-quants,
+      // whose tile peak is half the int8 one).
+      const auto ran_on_amx = [amx_prompts](const BenchResult& r) {
+        return amx_prompts && std::min(r.n_prompt, r.n_batch) >= kernels::kAmxMinTokens;
+      };
       const int name_w = std::max<int>(30, static_cast<int>(name.size()));
       if (!o->json) {
         std::printf("| %-*s | %10s | %10s | %7s | %10s | %20s |", name_w, "model", "size", "params", "threads", "test", "t/s");
@@ -215,7 +222,7 @@ void add_bench(CLI::App& app, Action& action) {
             j["samples_compute_peak_ops_per_s"] = peak_probes;
             // Prompt batches of quantized models run on AMX where it is on:
             // their share of that (measured once, before the tests) too.
-            if (amx_prompts && r.n_prompt > 0) {
+            if (ran_on_amx(r)) {
               j["amx_int8_peak_ops_per_s"] = roof->amx_int8.median;
               j["amx_int8_fraction"] = ops / roof->amx_int8.median;
             }
@@ -232,8 +239,8 @@ void add_bench(CLI::App& app, Action& action) {
                       fixed(ops / 1e9, 1).c_str(), fixed(100.0 * compute_fraction, 1).c_str());
         }
         std::printf("\n");
-        if (amx_prompts && r.n_prompt > 0) {
-          std::printf("  (%s: prompt matmuls ran on AMX, %s%% of the AMX int8 peak)\n", r.test.c_str(),
+        if (ran_on_amx(r)) {
+          std::printf("  (%s: prompt matmuls ran on AMX tiles, %s%% of the AMX int8 peak)\n", r.test.c_str(),
                       fixed(100.0 * ops / roof->amx_int8.median, 1).c_str());
         }
         std::fflush(stdout);

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "kernels/packed_matmul.h"
+
 #if defined(__x86_64__) && defined(__linux__)
 #include <cpuid.h>
 #include <sys/syscall.h>
@@ -30,6 +32,7 @@ bool environment_allows_amx() {
 bool amx_supported() {
 #if defined(__x86_64__) && defined(__linux__)
   static const bool supported = [] {
+    if (kAmxKernels.q8_0 == nullptr) return false;  // built without AMX flags
     unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
     if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
     // AMX-TILE, AMX-INT8 (Q8_0, Q4_0) and AMX-BF16 (K-quants), and

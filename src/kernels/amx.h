@@ -9,9 +9,10 @@
 
 namespace nomoat::kernels {
 
-// CPUID reports AMX-TILE, AMX-INT8, AMX-BF16 and AVX512-BF16, and Linux
-// granted this process the tile data state (arch_prctl
-// ARCH_REQ_XCOMP_PERM); asked once.
+// This binary has the AMX kernels (the compiler knew the AMX flags), CPUID
+// reports AMX-TILE, AMX-INT8, AMX-BF16 and AVX512-BF16, and Linux granted
+// this process the tile data state (arch_prctl ARCH_REQ_XCOMP_PERM); asked
+// once.
 bool amx_supported();
 
 // Whether packed prompt matmuls may use AMX: supported, and not turned off

@@ -156,9 +156,9 @@ PackedActivations prepare_activations(Isa isa, DType type, const float* x, int64
   const int64_t n_tiles = (n + a.panel - 1) / a.panel;
   const size_t blocks = static_cast<size_t>(n_tiles * a.n_blocks * a.panel);
   // Padding tokens of the last panel are never read by the VNNI kernels (a
-  // remainder tile only reaches its own tokens); AMX multiplies whole
-  // 16-token tiles and drops the padding rows' results, which must still
-  // be numbers: the last panel is cleared.
+  // remainder tile only reaches its own tokens). AMX multiplies whole
+  // 16-token tiles and drops the padding rows' results; the last panel is
+  // cleared anyway, so no uninitialized memory is ever read.
   s.qs.resize(blocks * kQK);
   s.scales.resize(static_cast<size_t>(n_tiles * a.n_scales * a.panel));
   a.qs = s.qs.data();

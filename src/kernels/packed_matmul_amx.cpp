@@ -539,7 +539,7 @@ void amx_activations(const float* x, int64_t t0, int64_t t1, int64_t k, int64_t 
     uint16_t* base = out + t * 32;  // tile t / 16, row t % 16
     for (int64_t b = 0; b < n_blocks; ++b) {
       const __m512bh v = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(row + 32 * b + 16), _mm512_loadu_ps(row + 32 * b));
-      _mm512_storeu_si512(base + b * n_tiles * kTokens * 32, (__m512i)v);  // a std::vector: not 64-byte aligned
+      _mm512_storeu_si512(base + b * n_tiles * kTokens * 32, (__m512i)v);
     }
   }
 }

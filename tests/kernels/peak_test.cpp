@@ -63,10 +63,14 @@ TEST(Peak, AmxLoopWhereTheKernelsUseAmx) {
   ASSERT_TRUE(on.available) << on.why_unavailable;
   EXPECT_EQ(on.isa, "amx");
   EXPECT_GT(on.median, 2 * measure_peak(PeakKind::Int8, 1, 3, 0.01, Isa::Avx512).median);
-  set_amx_override(false);
-  const PeakResult off = measure_peak(PeakKind::AmxInt8, 1, 1, 0.01, Isa::Avx512);
-  set_amx_override(std::nullopt);
-  EXPECT_FALSE(off.available);
+  struct AmxOff {
+    AmxOff() { set_amx_override(false); }
+    ~AmxOff() { set_amx_override(std::nullopt); }
+  };
+  {
+    const AmxOff off_scope;
+    EXPECT_FALSE(measure_peak(PeakKind::AmxInt8, 1, 1, 0.01, Isa::Avx512).available);
+  }
   EXPECT_FALSE(measure_peak(PeakKind::AmxInt8, 1, 1, 0.01, Isa::Avx2).available);
 }
 
