@@ -118,7 +118,7 @@ void fill_panels(Isa isa, DType type, const float* x, int64_t t0, int64_t t1, in
         for (int q = 0; q < 8; ++q) std::memcpy(dst + q * 4 * panel, tok_qs.data() + kQK * b + 4 * q, 4);
       }
       const int32_t sum = tok_sums[static_cast<size_t>(b)];
-      if (a.token_rows && type != DType::Q4_K) continue;  // AMX: no bias
+      if (a.token_rows) continue;  // AMX int8 (Q8_0, Q4_0): no bias
       switch (type) {
         case DType::Q8_0: s.bias[static_cast<size_t>(pb * panel + tt)] = 16 * sum; break;  // -128 * sum
         case DType::Q4_0: s.bias[static_cast<size_t>(pb * panel + tt)] = sum; break;       // -8 * sum
@@ -174,7 +174,6 @@ PackedActivations prepare_activations(Isa isa, DType type, const float* x, int64
     const int64_t last = n_tiles - 1;
     std::memset(s.qs.data() + last * a.n_blocks * a.panel * kQK, 0, static_cast<size_t>(a.n_blocks * a.panel * kQK));
     std::fill(s.scales.begin() + last * a.n_scales * a.panel, s.scales.end(), 0.0f);
-    if (a.min_sums) std::fill(s.min_sums.begin() + last * a.n_scales * a.panel * 4, s.min_sums.end(), 0);
   }
   if (n_threads <= 1 || n < 4 * a.panel) {
     fill_panels(isa, type, x, 0, n, k, a, s);

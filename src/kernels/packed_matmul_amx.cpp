@@ -36,7 +36,6 @@
 #include <cstdlib>
 #include <memory>
 #include <new>
-#include <vector>
 
 namespace nomoat::kernels {
 namespace {
@@ -66,14 +65,14 @@ struct alignas(64) TileConfig {
   uint8_t rows[16] = {};
 };
 
-// int8: A = 16 tokens x `group` bytes, B = group / 4 rows of 64 bytes, C =
+// int8: A = 16 tokens x 32 bytes (one block), B = 8 rows of 64 bytes, C =
 // 16 x 16 int32. bf16: every tile 16 rows of 64 bytes (A = 16 tokens x 32
 // values, B = 16 value pairs x 16 weight rows, C = 16 x 16 fp32).
-void configure_tiles(int group, bool bf16) {
+void configure_tiles(bool bf16) {
   TileConfig c;
   c.rows[AMX_A] = kTokens;
-  c.colsb[AMX_A] = static_cast<uint16_t>(bf16 ? 64 : group);
-  c.rows[AMX_B] = static_cast<uint8_t>(bf16 ? 16 : group / 4);
+  c.colsb[AMX_A] = static_cast<uint16_t>(bf16 ? 64 : 32);
+  c.rows[AMX_B] = static_cast<uint8_t>(bf16 ? 16 : 8);
   c.colsb[AMX_B] = 64;
   for (int t = 2; t < 8; ++t) {
     c.rows[t] = kTokens;
@@ -99,9 +98,10 @@ inline const uint8_t* tail_of(const uint8_t* grp, int64_t b) {
   return grp + (b / kUnit) * (64 + kUnit * Body) + (b % kUnit) * Tail;
 }
 
-// A group's k slice unpacked for the tile instructions: B tiles (int8,
-// group / 4 rows of 64 bytes each) and one 16-float scale vector per scale
-// group; Q4_K also per super-block its dmin vector and its mins B tile.
+// A group's k slice unpacked: int8 quads in k order (for Q8_0/Q4_0 the
+// int8 B tiles themselves, 8 rows of 64 bytes per block), one 16-float
+// scale vector per scale group, Q4_K's dmin and 6-bit mins per
+// super-block, and for the K-quants the bf16 B tiles made from all that.
 struct Unpacked {
   int8_t* b = nullptr;      // int8 quads, k order
   float* scales = nullptr;  // per scale group, 16 rows
@@ -194,7 +194,7 @@ void unpack_q4_k(const uint8_t* grp, int64_t b0, int64_t b1, Unpacked& u) {
   }
 }
 
-// 16 groups of 16 per super-block: B tiles of 4 rows each.
+// 16 groups of 16 per super-block, 4 quads each: q - 32 as int8.
 void unpack_q6_k(const uint8_t* grp, int64_t b0, int64_t b1, Unpacked& u) {
   const __m512i low4 = _mm512_set1_epi8(15);
   const __m512i high2 = _mm512_set1_epi8(0x30);
@@ -232,11 +232,10 @@ struct alignas(64) CTile {
   __m512 row(int m) const { return _mm512_cvtepi32_ps(_mm512_load_si512(v + kRows * m)); }
 };
 
-// The activation tile rows of scale group `q` (of `group` values) of
-// `tile`: token rows of 32 bytes per 32-value block (packed_matmul.h).
-inline const int8_t* act_rows(const PackedActivations& acts, int64_t tile, int64_t q, int group) {
-  const int64_t values = q * group;
-  return acts.qs + (tile * acts.n_blocks + values / 32) * kTokens * 32 + values % 32;
+// The activation tile of 32-value block `block` of `tile`: 16 token rows of
+// 32 bytes (packed_matmul.h).
+inline const int8_t* act_rows(const PackedActivations& acts, int64_t tile, int64_t block) {
+  return acts.qs + (tile * acts.n_blocks + block) * kTokens * 32;
 }
 
 // Starts C = A x B on the tile unit (A: 16 token rows of 32 bytes apart).
@@ -295,7 +294,7 @@ __attribute__((always_inline)) inline void legacy_tile(const PackedActivations& 
   pipeline(
       n,
       [&](int64_t j, const int8_t*& a, const int8_t*& b) {
-        a = act_rows(acts, tile, b0 + j, 32);
+        a = act_rows(acts, tile, b0 + j);
         b = u.b + j * 8 * kQuad;
       },
       [&](int64_t j, const CTile& ct) __attribute__((always_inline)) {
@@ -311,7 +310,7 @@ enum class Kind { kQ8_0, kQ4_0, kQ4_K, kQ6_K };
 
 template <Kind K>
 void run_legacy(const PackedTask& task) {
-  configure_tiles(32, false);
+  configure_tiles(false);
   const PackedActivations& acts = *task.acts;
   const int64_t b0 = task.block_begin, b1 = task.block_end, n = b1 - b0;
   thread_local Unpacked u;
@@ -512,7 +511,7 @@ void group_tiles(const PackedTask& task, const Unpacked& u, int64_t r0, int64_t 
 template <Kind K>
 void run_kquant(const PackedTask& task) {
   constexpr int kGroupsPerBlock = K == Kind::kQ4_K ? 8 : 16;
-  configure_tiles(32, true);
+  configure_tiles(true);
   const int64_t b0 = task.block_begin, b1 = task.block_end, n = b1 - b0;
   const int64_t values = n * 256;
   thread_local Unpacked u;
