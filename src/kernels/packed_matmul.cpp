@@ -25,9 +25,9 @@ namespace {
 // int8 activations of one token block's k slice stay in L2 (1 MiB per core
 // on the dev VM) while each 16-row group runs over them.
 constexpr size_t kColumnBlockBytes = 256 * 1024;
-// AMX bf16 (K-quants): as many tokens per block as fit (kMaxPackedTokens)
+// AMX (bf16 activations): as many tokens per block as fit (kMaxPackedTokens)
 // at 2048-value slices, so each group's slice is dequantized to bf16 once
-// for more tiles (the int8 kernels ran slower with blocks this big).
+// for more tiles.
 constexpr size_t kAmxColumnBlockBytes = 1024 * 1024;
 // k values per slice (see matmul_packed).
 constexpr int64_t kSliceValues = 2048;
@@ -55,8 +55,7 @@ PackedKernel packed_kernel(Isa isa, DType type, bool amx = false) {
   }
 }
 
-int panel_width(DType type, bool amx) {
-  if (amx) return static_cast<int>(kAmxTileTokens);
+int panel_width(DType type) {
   const PackedKernels& k = kAvx512PackedKernels;
   switch (type) {
     case DType::Q8_0: return k.panel_q8_0;
@@ -72,7 +71,7 @@ struct PackedScratch {
   std::vector<float> scales;
   std::vector<int32_t> bias;
   std::vector<int32_t> min_sums;
-  std::vector<uint16_t> bf16;  // AMX K-quants
+  std::vector<uint16_t> bf16;  // AMX
 };
 
 bool superblock_scales(DType type) { return type == DType::Q4_K || type == DType::Q6_K; }
@@ -111,14 +110,9 @@ void fill_panels(Isa isa, DType type, const float* x, int64_t t0, int64_t t1, in
     }
     for (int64_t b = 0; b < nb; ++b) {
       const int64_t pb = tile * nb + b;  // block index within the panels
-      if (a.token_rows) {
-        std::memcpy(s.qs.data() + (pb * panel + tt) * kQK, tok_qs.data() + kQK * b, kQK);
-      } else {
-        int8_t* dst = s.qs.data() + pb * 8 * 4 * panel + 4 * tt;
-        for (int q = 0; q < 8; ++q) std::memcpy(dst + q * 4 * panel, tok_qs.data() + kQK * b + 4 * q, 4);
-      }
+      int8_t* dst = s.qs.data() + pb * 8 * 4 * panel + 4 * tt;
+      for (int q = 0; q < 8; ++q) std::memcpy(dst + q * 4 * panel, tok_qs.data() + kQK * b + 4 * q, 4);
       const int32_t sum = tok_sums[static_cast<size_t>(b)];
-      if (a.token_rows) continue;  // AMX int8 (Q8_0, Q4_0): no bias
       switch (type) {
         case DType::Q8_0: s.bias[static_cast<size_t>(pb * panel + tt)] = 16 * sum; break;  // -128 * sum
         case DType::Q4_0: s.bias[static_cast<size_t>(pb * panel + tt)] = sum; break;       // -8 * sum
@@ -146,19 +140,16 @@ void fill_panels(Isa isa, DType type, const float* x, int64_t t0, int64_t t1, in
 }
 
 PackedActivations prepare_activations(Isa isa, DType type, const float* x, int64_t n, int64_t k, int n_threads,
-                                      bool amx, PackedScratch& s) {
+                                      PackedScratch& s) {
   PackedActivations a;
   a.n_blocks = k / kQK;
   a.n_scales = superblock_scales(type) ? a.n_blocks / 8 : a.n_blocks;
-  a.panel = n == 1 ? 1 : panel_width(type, amx);  // the kernels' one-token path
-  a.token_rows = amx;
+  a.panel = n == 1 ? 1 : panel_width(type);  // the kernels' one-token path
   a.bias_per_block = type == DType::Q6_K ? 2 : 1;
   const int64_t n_tiles = (n + a.panel - 1) / a.panel;
   const size_t blocks = static_cast<size_t>(n_tiles * a.n_blocks * a.panel);
-  // Padding tokens of the last panel are never read by the VNNI kernels (a
-  // remainder tile only reaches its own tokens). AMX multiplies whole
-  // 16-token tiles and drops the padding rows' results; the last panel is
-  // cleared anyway, so no uninitialized memory is ever read.
+  // Padding tokens of the last panel are never read (a remainder tile only
+  // reaches its own tokens).
   s.qs.resize(blocks * kQK);
   s.scales.resize(static_cast<size_t>(n_tiles * a.n_scales * a.panel));
   a.qs = s.qs.data();
@@ -169,11 +160,6 @@ PackedActivations prepare_activations(Isa isa, DType type, const float* x, int64
   } else {
     s.bias.resize(blocks * static_cast<size_t>(a.bias_per_block));
     a.bias = s.bias.data();
-  }
-  if (amx && n % a.panel != 0) {
-    const int64_t last = n_tiles - 1;
-    std::memset(s.qs.data() + last * a.n_blocks * a.panel * kQK, 0, static_cast<size_t>(a.n_blocks * a.panel * kQK));
-    std::fill(s.scales.begin() + last * a.n_scales * a.panel, s.scales.end(), 0.0f);
   }
   if (n_threads <= 1 || n < 4 * a.panel) {
     fill_panels(isa, type, x, 0, n, k, a, s);
@@ -186,7 +172,7 @@ PackedActivations prepare_activations(Isa isa, DType type, const float* x, int64
   return a;
 }
 
-// bf16 activations for the AMX K-quant kernels: 16-token tiles, the
+// bf16 activations for the AMX kernels: 16-token tiles, the
 // padding tokens of the last one zero (AMX multiplies whole tiles; their
 // sums are dropped).
 PackedActivations prepare_bf16_activations(const float* x, int64_t n, int64_t k, int n_threads, PackedScratch& s) {
@@ -248,10 +234,8 @@ void matmul_packed(Isa isa, const MatrixView& w, const float* x, int64_t n_vecto
   ThreadPool& pool = ThreadPool::global();
   const bool parallel = threads > 1 && pool.size() > 1 && w.rows * w.cols * n_vectors >= kMinParallelWork;
   const int n_threads = parallel ? std::min(threads, pool.size()) : 1;
-  const bool bf16 = amx && superblock_scales(w.type);  // see packed_matmul_amx.cpp
-  const PackedActivations acts = bf16
-                                     ? prepare_bf16_activations(x, n_vectors, w.cols, n_threads, scratch)
-                                     : prepare_activations(isa, w.type, x, n_vectors, w.cols, n_threads, amx, scratch);
+  const PackedActivations acts = amx ? prepare_bf16_activations(x, n_vectors, w.cols, n_threads, scratch)
+                                     : prepare_activations(isa, w.type, x, n_vectors, w.cols, n_threads, scratch);
 
   PackedTask base;
   base.data = p.data.get();
@@ -285,7 +269,7 @@ void matmul_packed(Isa isa, const MatrixView& w, const float* x, int64_t n_vecto
   const int64_t n_slices = (p.blocks + slice_blocks - 1) / slice_blocks;
   const int64_t slice_values = slice_blocks * block_values;
   const int64_t max_tokens = std::min(
-      kMaxPackedTokens, std::max<int64_t>(tile, static_cast<int64_t>(bf16 ? kAmxColumnBlockBytes : kColumnBlockBytes) /
+      kMaxPackedTokens, std::max<int64_t>(tile, static_cast<int64_t>(amx ? kAmxColumnBlockBytes : kColumnBlockBytes) /
                                                     slice_values / tile * tile));
   const int64_t n_token_blocks = (n_vectors + max_tokens - 1) / max_tokens;
   // Even blocks: 512 tokens as 3 x ~171 rather than 240 + 240 + 32.

@@ -63,14 +63,10 @@ struct PackedActivations {
   const int32_t* min_sums = nullptr;
   int64_t n_blocks = 0;
   int64_t panel = 0;
-  // AMX int8 tiles (Q8_0, Q4_0; packed_matmul_amx.cpp) read the values as
-  // token rows: per panel of 16 tokens and 32-value block b, 16 rows of 32
-  // bytes, qs + ((p * n_blocks + b) * 16 + t) * 32 (scales as above with
-  // panel 16; no bias: the AMX kernels unpack the weights to signed values).
-  bool token_rows = false;
-  // AMX bf16 tiles (Q4_K, Q6_K) take bf16 activations instead of all of the
-  // above: per 32-value block b and tile p of 16 tokens, 16 token rows of
-  // 32 values, bf16 + ((b * n_tiles + p) * 16 + t) * 32, 64-byte aligned.
+  // The AMX kernels (packed_matmul_amx.cpp) take bf16 activations instead
+  // of all of the above: per 32-value block b and tile p of 16 tokens, 16
+  // token rows of 32 values, bf16 + ((b * n_tiles + p) * 16 + t) * 32,
+  // 64-byte aligned.
   const uint16_t* bf16 = nullptr;
   int64_t n_tiles = 0;
 };
@@ -116,8 +112,8 @@ struct PackedKernels {
 
 extern const PackedKernels kAvx512PackedKernels;  // packed_matmul_avx512.cpp
 // AMX kernels for prompt batches (packed_matmul_amx.cpp; all null where
-// the compiler lacks AMX): the same packed weights, int8 tiles for Q8_0 and
-// Q4_0, bf16 tiles for the K-quants.
+// the compiler lacks AMX): the same packed weights, dequantized to bf16
+// tiles per task.
 struct AmxKernels {
   PackedKernel q8_0 = nullptr;
   PackedKernel q4_0 = nullptr;

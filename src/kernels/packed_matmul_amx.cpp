@@ -4,27 +4,25 @@
 // it. Same rules as packed_matmul_avx512.cpp: no inline functions or
 // templates shared with other translation units.
 //
-// Why AMX: one tile instruction multiplies 16 tokens x K values of
-// activations by K x 16 weight rows into 16 x 16 sums (TDPBSSD int8: 8192
-// multiply-adds for K = 32, where a vpdpbusd does 64). The weights' x16
-// quads are already AMX's B-tile rows (each 64-byte row holds 4
-// consecutive k values of 16 weight rows), so a 16-row group's k slice is
-// unpacked once per task and serves every 16-token tile of the task.
+// Why AMX: one TDPBF16PS multiplies 16 tokens x 32 bf16 activations by
+// 32 x 16 bf16 weights into 16 x 16 fp32 sums (512 multiply-adds per
+// token where a vpdpbusd does 64 per lane group). The weights' x16 quads
+// are already in B-tile order (each 64-byte row holds 4 consecutive k
+// values of 16 weight rows), so a 16-row group's k slice is unpacked and
+// dequantized once per task and serves every 16-token tile of the task.
 //
-// Two kinds, by what the scales cost (measured on the dev VM's Xeon):
-//  * Q8_0, Q4_0 (int8 TDPBSSD, K = 32 per block scale): the int32 tile of
-//    each block is stored and scaled on the AVX-512 side with the VNNI
-//    kernels' float operations in their order, so both paths give the
-//    same bits. The stores and the scaling, not the multiplies, bound it
-//    (about 60 cycles per block and 16 x 16 tile against 18 for TDPBSSD).
-//  * Q4_K, Q6_K (bf16 TDPBF16PS): their 16- and 32-value groups made the
-//    int8 route store a tile every 16-32 values (Q6_K ran at half the
-//    speed of Q4_0). Instead the slice is dequantized once per task into
-//    bf16 tiles (each weight d * sc * q - dmin * m rounded to bf16, far
-//    inside the 4- and 6-bit formats' own error) and multiplied by bf16
-//    activations (rounded to nearest: finer than the VNNI path's int8 per
-//    256 values), with fp32 sums that stay in the tile unit for the whole
-//    k slice.
+// Why bf16 and not int8 tiles (TDPBSSD, twice the multiply rate): every
+// type scales each 16- or 32-value group of a row separately, and an int8
+// route must take each group's int32 tile out of the tile unit to scale
+// it. On the dev VM's Xeon a tile store costs 17 cycles and also slows the
+// vector work beside it; storing and scaling a 32-value block took about 60
+// cycles against 18 for its multiply, and Q6_K's 16-value groups ran at
+// half Q4_0's speed. Here each weight becomes d * sc * q - dmin * m rounded
+// to bf16 (far inside the 4-, 6- and 8-bit formats' own error) once per
+// task, activations are rounded to bf16 once per matmul (finer than the
+// VNNI path's int8 per 32 or 256 values), and the fp32 sums stay in the
+// tile unit for the whole k slice. GEMMs ran 1.2x faster than the int8
+// tiles for Q8_0 and Q4_0 (and the int8 activation quantization went away).
 
 #include "kernels/packed_matmul.h"
 
@@ -48,14 +46,10 @@ constexpr int kQuad = 64;
 // the assembly text, so these must be macros that expand to digits.
 #define AMX_A 0
 #define AMX_B 1
-#define AMX_C0 2  // int8: C0-C3, the ring of products in flight (pipeline below)
-#define AMX_C1 3
-#define AMX_C2 4
-#define AMX_C3 5
-#define AMX_ACC0 4  // bf16: ACC0-ACC3, 4 token tiles sharing each B tile
-#define AMX_ACC1 5
-#define AMX_ACC2 6
-#define AMX_ACC3 7
+#define AMX_ACC0 2  // ACC0-ACC3: 4 token tiles sharing each B tile
+#define AMX_ACC1 3
+#define AMX_ACC2 4
+#define AMX_ACC3 5
 
 struct alignas(64) TileConfig {
   uint8_t palette = 1;
@@ -65,16 +59,11 @@ struct alignas(64) TileConfig {
   uint8_t rows[16] = {};
 };
 
-// int8: A = 16 tokens x 32 bytes (one block), B = 8 rows of 64 bytes, C =
-// 16 x 16 int32. bf16: every tile 16 rows of 64 bytes (A = 16 tokens x 32
-// values, B = 16 value pairs x 16 weight rows, C = 16 x 16 fp32).
-void configure_tiles(bool bf16) {
+// Every tile 16 rows of 64 bytes: A = 16 tokens x 32 values, B = 16 value
+// pairs x 16 weight rows, C = 16 tokens x 16 rows of fp32.
+void configure_tiles() {
   TileConfig c;
-  c.rows[AMX_A] = kTokens;
-  c.colsb[AMX_A] = static_cast<uint16_t>(bf16 ? 64 : 32);
-  c.rows[AMX_B] = static_cast<uint8_t>(bf16 ? 16 : 8);
-  c.colsb[AMX_B] = 64;
-  for (int t = 2; t < 8; ++t) {
+  for (int t : {AMX_A, AMX_B, AMX_ACC0, AMX_ACC1, AMX_ACC2, AMX_ACC3}) {
     c.rows[t] = kTokens;
     c.colsb[t] = 64;
   }
@@ -98,16 +87,15 @@ inline const uint8_t* tail_of(const uint8_t* grp, int64_t b) {
   return grp + (b / kUnit) * (64 + kUnit * Body) + (b % kUnit) * Tail;
 }
 
-// A group's k slice unpacked: int8 quads in k order (for Q8_0/Q4_0 the
-// int8 B tiles themselves, 8 rows of 64 bytes per block), one 16-float
-// scale vector per scale group, Q4_K's dmin and 6-bit mins per
-// super-block, and for the K-quants the bf16 B tiles made from all that.
+// A group's k slice unpacked: int8 quads in k order, one 16-float scale
+// vector per scale group, Q4_K's dmin and 6-bit mins per super-block, and
+// the bf16 B tiles made from all that.
 struct Unpacked {
   int8_t* b = nullptr;      // int8 quads, k order
   float* scales = nullptr;  // per scale group, 16 rows
   float* dmin = nullptr;    // Q4_K, per super-block
   int8_t* mins = nullptr;   // Q4_K, per super-block: two vectors of 4 six-bit mins per row
-  uint16_t* bf16 = nullptr; // K-quants: bf16 B tiles, 1 KiB per 32 values
+  uint16_t* bf16 = nullptr; // bf16 B tiles, 1 KiB per 32 values
   void reserve(int64_t values, int64_t groups, int64_t superblocks) {
     const size_t int8_bytes = static_cast<size_t>(values * kRows);
     const size_t need = int8_bytes * 3 + static_cast<size_t>(groups * kRows * 4 + superblocks * (kRows * 4 + 2 * kQuad));
@@ -224,123 +212,7 @@ void unpack_q6_k(const uint8_t* grp, int64_t b0, int64_t b1, Unpacked& u) {
   }
 }
 
-// ==== int8 route: Q8_0, Q4_0 ====
-
-// One 16 x 16 int32 C tile, stored row by row (row m = token m).
-struct alignas(64) CTile {
-  int32_t v[kTokens * kRows];
-  __m512 row(int m) const { return _mm512_cvtepi32_ps(_mm512_load_si512(v + kRows * m)); }
-};
-
-// The activation tile of 32-value block `block` of `tile`: 16 token rows of
-// 32 bytes (packed_matmul.h).
-inline const int8_t* act_rows(const PackedActivations& acts, int64_t tile, int64_t block) {
-  return acts.qs + (tile * acts.n_blocks + block) * kTokens * 32;
-}
-
-// Starts C = A x B on the tile unit (A: 16 token rows of 32 bytes apart).
-#define AMX_ISSUE(C, a, b)            \
-  do {                                \
-    _tile_loadd(AMX_A, a, 32);        \
-    _tile_loadd(AMX_B, b, kQuad);     \
-    _tile_zero(C);                    \
-    _tile_dpbssd(C, AMX_A, AMX_B);    \
-  } while (0)
-
-// consume(q, c) for q = 0..n-1, c holding product q (operands(q) gives its
-// A and B). Four products are in flight on the tile unit while the vector
-// units scale the oldest: a product stored right after its multiply
-// stalled on it (the kernel then ran no faster than VNNI), and with two in
-// flight it still waited a third of the time.
-template <class Operands, class Consume>
-__attribute__((always_inline)) inline void pipeline(int64_t n, const Operands& operands, const Consume& consume) {
-  CTile c;
-  const int8_t* a;
-  const int8_t* b;
-#define AMX_START(C, q)      \
-  if ((q) < n) {             \
-    operands((q), a, b);     \
-    AMX_ISSUE(C, a, b);      \
-  }
-#define AMX_FINISH(C, q)                    \
-  if ((q) < n) {                            \
-    _tile_stored(C, c.v, kRows * 4);        \
-    consume((q), c);                        \
-  }
-  AMX_START(AMX_C0, 0)
-  AMX_START(AMX_C1, 1)
-  AMX_START(AMX_C2, 2)
-  for (int64_t q = 0; q < n; q += 4) {
-    AMX_START(AMX_C3, q + 3)
-    AMX_FINISH(AMX_C0, q)
-    AMX_START(AMX_C0, q + 4)
-    AMX_FINISH(AMX_C1, q + 1)
-    AMX_START(AMX_C1, q + 5)
-    AMX_FINISH(AMX_C2, q + 2)
-    AMX_START(AMX_C2, q + 6)
-    AMX_FINISH(AMX_C3, q + 3)
-  }
-#undef AMX_START
-#undef AMX_FINISH
-}
-
-// Q8_0 / Q4_0 over blocks [0, n) of the unpacked slice (block b0 + j of the
-// row): f[m] += cvt(C) * (d_w x d_a[m]) per block, as the VNNI kernel does.
-__attribute__((always_inline)) inline void legacy_tile(const PackedActivations& acts, int64_t tile, int64_t b0, int64_t n,
-                                                       const Unpacked& u, __m512* f) {
-  __m512 acc[kTokens];
-  for (int m = 0; m < kTokens; ++m) acc[m] = f[m];
-  const float* da_base = acts.scales + (tile * acts.n_scales + b0) * kTokens;
-  pipeline(
-      n,
-      [&](int64_t j, const int8_t*& a, const int8_t*& b) {
-        a = act_rows(acts, tile, b0 + j);
-        b = u.b + j * 8 * kQuad;
-      },
-      [&](int64_t j, const CTile& ct) __attribute__((always_inline)) {
-        const __m512 dw = _mm512_load_ps(u.scales + j * kRows);
-        const float* da = da_base + j * kTokens;
-#pragma GCC unroll 16
-        for (int m = 0; m < kTokens; ++m) acc[m] = _mm512_fmadd_ps(ct.row(m), _mm512_mul_ps(dw, _mm512_set1_ps(da[m])), acc[m]);
-      });
-  for (int m = 0; m < kTokens; ++m) f[m] = acc[m];
-}
-
 enum class Kind { kQ8_0, kQ4_0, kQ4_K, kQ6_K };
-
-template <Kind K>
-void run_legacy(const PackedTask& task) {
-  configure_tiles(false);
-  const PackedActivations& acts = *task.acts;
-  const int64_t b0 = task.block_begin, b1 = task.block_end, n = b1 - b0;
-  thread_local Unpacked u;
-  u.reserve(n * 32, n, 0);
-  for (int64_t g = task.group_begin; g < task.group_end; ++g) {
-    const uint8_t* grp = task.data + static_cast<size_t>(g) * task.group_bytes;
-    if (K == Kind::kQ8_0) {
-      unpack_q8_0(grp, b0, b1, u);
-    } else {
-      unpack_q4_0(grp, b0, b1, u);
-    }
-    const int64_t r0 = g * kRows;
-    const int64_t valid = task.rows - r0;
-    const __mmask16 mask = valid >= kRows ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << valid) - 1);
-    for (int64_t t0 = task.t_begin; t0 < task.t_end; t0 += kTokens) {
-      const int64_t tokens = task.t_end - t0 < kTokens ? task.t_end - t0 : kTokens;
-      float* y = task.y + t0 * task.rows + r0;
-      // A slice after the first adds to what y holds.
-      __m512 f[kTokens];
-      for (int m = 0; m < kTokens; ++m) {
-        f[m] = b0 == 0 || m >= tokens ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(mask, y + m * task.rows);
-      }
-      legacy_tile(acts, t0 / kTokens, b0, n, u, f);
-      for (int m = 0; m < tokens; ++m) _mm512_mask_storeu_ps(y + m * task.rows, mask, f[m]);
-    }
-  }
-  _tile_release();
-}
-
-// ==== bf16 route: Q4_K, Q6_K ====
 
 // An int8 quad (values 4i..4i+3 of 16 rows, byte 4n + j) times a per-row
 // scale plus a per-row offset, as the two bf16 B-tile rows of its value
@@ -508,23 +380,28 @@ void group_tiles(const PackedTask& task, const Unpacked& u, int64_t r0, int64_t 
 #undef AMX_C_STORE
 #undef AMX_STEP
 
+// A task: per 16-row group, its k slice unpacked and dequantized to bf16
+// B tiles, then multiplied with every token tile of the task.
 template <Kind K>
-void run_kquant(const PackedTask& task) {
-  constexpr int kGroupsPerBlock = K == Kind::kQ4_K ? 8 : 16;
-  configure_tiles(true);
+void run_bf16(const PackedTask& task) {
+  constexpr bool kSuper = K == Kind::kQ4_K || K == Kind::kQ6_K;
+  constexpr int kBlockValues = kSuper ? 256 : 32;  // values per packed block
+  constexpr int kGroupsPerBlock = K == Kind::kQ6_K ? 16 : K == Kind::kQ4_K ? 8 : 1;
+  configure_tiles();
   const int64_t b0 = task.block_begin, b1 = task.block_end, n = b1 - b0;
-  const int64_t values = n * 256;
+  const int64_t values = n * kBlockValues;
   thread_local Unpacked u;
-  u.reserve(values, n * kGroupsPerBlock, n);
+  u.reserve(values, n * kGroupsPerBlock, kSuper ? n : 0);
   for (int64_t g = task.group_begin; g < task.group_end; ++g) {
     const uint8_t* grp = task.data + static_cast<size_t>(g) * task.group_bytes;
-    if (K == Kind::kQ4_K) {
-      unpack_q4_k(grp, b0, b1, u);
-    } else {
-      unpack_q6_k(grp, b0, b1, u);
+    switch (K) {
+      case Kind::kQ8_0: unpack_q8_0(grp, b0, b1, u); break;
+      case Kind::kQ4_0: unpack_q4_0(grp, b0, b1, u); break;
+      case Kind::kQ4_K: unpack_q4_k(grp, b0, b1, u); break;
+      case Kind::kQ6_K: unpack_q6_k(grp, b0, b1, u); break;
     }
     slice_to_bf16<K>(values, u);
-    group_tiles(task, u, g * kRows, b0 * 8, values / 32);
+    group_tiles(task, u, g * kRows, b0 * (kBlockValues / 32), values / 32);
   }
   _tile_release();
 }
@@ -543,10 +420,10 @@ void amx_activations(const float* x, int64_t t0, int64_t t1, int64_t k, int64_t 
   }
 }
 
-void amx_q8_0(const PackedTask& task) { run_legacy<Kind::kQ8_0>(task); }
-void amx_q4_0(const PackedTask& task) { run_legacy<Kind::kQ4_0>(task); }
-void amx_q4_k(const PackedTask& task) { run_kquant<Kind::kQ4_K>(task); }
-void amx_q6_k(const PackedTask& task) { run_kquant<Kind::kQ6_K>(task); }
+void amx_q8_0(const PackedTask& task) { run_bf16<Kind::kQ8_0>(task); }
+void amx_q4_0(const PackedTask& task) { run_bf16<Kind::kQ4_0>(task); }
+void amx_q4_k(const PackedTask& task) { run_bf16<Kind::kQ4_K>(task); }
+void amx_q6_k(const PackedTask& task) { run_bf16<Kind::kQ6_K>(task); }
 
 }  // namespace
 
