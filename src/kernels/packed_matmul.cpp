@@ -25,9 +25,11 @@ namespace {
 // int8 activations of one token block's k slice stay in L2 (1 MiB per core
 // on the dev VM) while each 16-row group runs over them.
 constexpr size_t kColumnBlockBytes = 256 * 1024;
-// AMX (bf16 activations): as many tokens per block as fit (kMaxPackedTokens)
-// at 2048-value slices, so each group's slice is dequantized to bf16 once
-// for more tiles.
+// AMX: bf16 activations of one token block's k slice, in L2 (2 MiB per
+// core on the dev VM's Xeon) beside the weights. 256 tokens at 2048-value
+// slices: a 512-token prompt dequantizes each weight twice (once per
+// block); with 176-token blocks (three) GEMMs ran 5 % slower, with one
+// 512-token block (2 MiB, out of L2) 1.3x slower.
 constexpr size_t kAmxColumnBlockBytes = 1024 * 1024;
 // k values per slice (see matmul_packed).
 constexpr int64_t kSliceValues = 2048;
@@ -268,9 +270,12 @@ void matmul_packed(Isa isa, const MatrixView& w, const float* x, int64_t n_vecto
   }
   const int64_t n_slices = (p.blocks + slice_blocks - 1) / slice_blocks;
   const int64_t slice_values = slice_blocks * block_values;
-  const int64_t max_tokens = std::min(
-      kMaxPackedTokens, std::max<int64_t>(tile, static_cast<int64_t>(amx ? kAmxColumnBlockBytes : kColumnBlockBytes) /
-                                                    slice_values / tile * tile));
+  // Tokens per block: VNNI at most kMaxPackedTokens (its partial sums
+  // live on the stack); AMX as many as kAmxColumnBlockBytes of bf16 allows.
+  const int64_t max_tokens =
+      amx ? std::max<int64_t>(tile, static_cast<int64_t>(kAmxColumnBlockBytes) / (2 * slice_values) / tile * tile)
+          : std::min(kMaxPackedTokens,
+                     std::max<int64_t>(tile, static_cast<int64_t>(kColumnBlockBytes) / slice_values / tile * tile));
   const int64_t n_token_blocks = (n_vectors + max_tokens - 1) / max_tokens;
   // Even blocks: 512 tokens as 3 x ~171 rather than 240 + 240 + 32.
   const int64_t tokens_per_block = ((n_vectors + n_token_blocks - 1) / n_token_blocks + tile - 1) / tile * tile;

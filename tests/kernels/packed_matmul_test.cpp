@@ -206,14 +206,14 @@ TEST_F(PackedMatmul, MatchesQuantizedReferenceOnOddShapes) {
 }
 
 // Big enough for the threaded split into k slices (2048 values; 7168 ends
-// in half a slice), several token blocks (up to 120 tokens each at that
-// slice width) and row-group tasks.
+// in half a slice), several token blocks (VNNI: up to 128 tokens each at
+// that slice width; AMX: up to 256) and row-group tasks.
 TEST_F(PackedMatmul, ThreadedTokenBlocksMatchUnpackedPath) {
   for (bool amx : amx_settings()) {
   const AmxSetting setting(amx);
   Rng rng(4);
   for (DType type : kPackedTypes) {
-    const int64_t rows = 67, cols = 7168, n = 253;
+    const int64_t rows = 67, cols = 7168, n = 301;
     Matrix m = random_matrix(type, rows, cols, rng);
     const std::vector<float> x = random_activations(n * cols, rng);
     std::vector<double> want, bound;
