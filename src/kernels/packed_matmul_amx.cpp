@@ -223,13 +223,14 @@ struct RowVectors {
   __m512 offset[4];
 };
 
+template <bool kOffset>
 inline RowVectors spread_rows(__m512 scale, __m512 offset) {
   RowVectors v;
   for (int c = 0; c < 4; ++c) {
     const __m512i idx = _mm512_set_epi32(4 * c + 3, 4 * c + 3, 4 * c + 3, 4 * c + 3, 4 * c + 2, 4 * c + 2, 4 * c + 2,
                                          4 * c + 2, 4 * c + 1, 4 * c + 1, 4 * c + 1, 4 * c + 1, 4 * c, 4 * c, 4 * c, 4 * c);
     v.scale[c] = _mm512_permutexvar_ps(idx, scale);
-    v.offset[c] = _mm512_permutexvar_ps(idx, offset);
+    v.offset[c] = kOffset ? _mm512_permutexvar_ps(idx, offset) : offset;
   }
   return v;
 }
@@ -245,14 +246,18 @@ inline void store_pairs(__m512 f0, __m512 f1, __m512 f2, __m512 f3, uint16_t* ro
   _mm512_store_si512(row1, _mm512_permutex2var_epi32(low, odd, high));
 }
 
+// The int8 -> float step loads each 16-byte chunk straight into
+// vpmovsxbd (no extracts: the shuffle port bounds this loop); types without
+// an offset (all but Q4_K) skip its add.
+template <bool kOffset>
 inline void quads_to_bf16(const int8_t* quads, int n_quads, const RowVectors& rv, uint16_t* out) {
   for (int i = 0; i < n_quads; ++i) {
-    const __m512i q = _mm512_load_si512(quads + kQuad * i);
+    const int8_t* q = quads + kQuad * i;
     __m512 f[4];
-    f[0] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm512_castsi512_si128(q))), rv.scale[0], rv.offset[0]);
-    f[1] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm512_extracti32x4_epi32(q, 1))), rv.scale[1], rv.offset[1]);
-    f[2] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm512_extracti32x4_epi32(q, 2))), rv.scale[2], rv.offset[2]);
-    f[3] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm512_extracti32x4_epi32(q, 3))), rv.scale[3], rv.offset[3]);
+    for (int c = 0; c < 4; ++c) {
+      const __m512 v = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(q + 16 * c))));
+      f[c] = kOffset ? _mm512_fmadd_ps(v, rv.scale[c], rv.offset[c]) : _mm512_mul_ps(v, rv.scale[c]);
+    }
     store_pairs(f[0], f[1], f[2], f[3], out + 64 * i, out + 64 * i + 32);
   }
 }
@@ -262,20 +267,21 @@ inline void quads_to_bf16(const int8_t* quads, int n_quads, const RowVectors& rv
 template <Kind T>
 void slice_to_bf16(int64_t values, Unpacked& u) {
   constexpr int kGroupQuads = T == Kind::kQ6_K ? 4 : 8;  // quads per scale group
+  constexpr bool kOffset = T == Kind::kQ4_K;
   const int64_t n_groups = values / (4 * kGroupQuads);
   const __m512 zero = _mm512_setzero_ps();
   for (int64_t q = 0; q < n_groups; ++q) {
     __m512 offset = zero;
-    if constexpr (T == Kind::kQ4_K) {
+    if constexpr (kOffset) {
       // -dmin * m[g]: the 6-bit mins, 4 per lane in two vectors (unpack_q4_k).
       const int64_t j = q / 8, g = q % 8;
       const __m512i m = _mm512_load_si512(u.mins + j * 2 * kQuad + (g / 4) * kQuad);
       const __m512i mg = _mm512_and_si512(_mm512_srli_epi32(m, 8 * (g % 4)), _mm512_set1_epi32(0xff));
       offset = _mm512_sub_ps(zero, _mm512_mul_ps(_mm512_load_ps(u.dmin + j * kRows), _mm512_cvtepi32_ps(mg)));
     }
-    const RowVectors rv = spread_rows(_mm512_load_ps(u.scales + q * kRows), offset);
+    const RowVectors rv = spread_rows<kOffset>(_mm512_load_ps(u.scales + q * kRows), offset);
     const int64_t first = q * kGroupQuads;  // quad index in the slice
-    quads_to_bf16(u.b + first * kQuad, kGroupQuads, rv, u.bf16 + first * 64);
+    quads_to_bf16<kOffset>(u.b + first * kQuad, kGroupQuads, rv, u.bf16 + first * 64);
   }
 }
 
