@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "base/error.h"
 #include "base/thread_pool.h"
 #include "kernels/fast_matmul.h"
 #include "kernels/packed_matmul.h"
@@ -23,6 +24,22 @@ void matmul(const MatrixView& w, const float* x, int64_t n_vectors, float* y, in
   } else {
     matmul_reference(w, x, n_vectors, y, threads);
   }
+}
+
+void matmul_shared_input(std::span<const MatrixView* const> ws, const float* x, int64_t n_vectors,
+                         std::span<float* const> ys, int threads) {
+  if (ws.size() != ys.size()) fail("matmul_shared_input: ", ws.size(), " matrices but ", ys.size(), " outputs");
+  const Isa isa = active_isa();
+  bool packed = true;
+  for (const MatrixView* w : ws) {
+    if (w->cols != ws[0]->cols) fail("matmul_shared_input: widths ", ws[0]->cols, " and ", w->cols, " differ");
+    packed = packed && w->packed && has_packed_matmul(isa, *w);
+  }
+  if (packed) {
+    matmul_packed_shared(isa, ws.data(), ws.size(), x, n_vectors, ys.data(), threads);
+    return;
+  }
+  for (size_t i = 0; i < ws.size(); ++i) matmul(*ws[i], x, n_vectors, ys[i], threads);
 }
 
 void matmul_reference(const MatrixView& w, const float* x, int64_t n_vectors, float* y, int threads) {

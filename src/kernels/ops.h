@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "tensor/view.h"
 
@@ -15,6 +16,13 @@ namespace nomoat::kernels {
 // type (kernels/fast_matmul.h: Q8_0/Q4_0 quantize x to int8 blocks, so they
 // differ from the reference by that rounding), else matmul_reference.
 void matmul(const MatrixView& w, const float* x, int64_t n_vectors, float* y, int threads = 1);
+// ys[i] = ws[i] x for matrices of one width on one input (a layer's Q, K
+// and V, or the FFN's gate and up): the same results as one matmul each,
+// but where all of them run on repacked weights, x is converted once and
+// they share one thread-pool run (fewer joins, and the small K/V matrices
+// no longer leave a thread idle on their own).
+void matmul_shared_input(std::span<const MatrixView* const> ws, const float* x, int64_t n_vectors,
+                         std::span<float* const> ys, int threads = 1);
 // The scalar reference of matmul: each row dequantized, dot in double.
 void matmul_reference(const MatrixView& w, const float* x, int64_t n_vectors, float* y, int threads = 1);
 

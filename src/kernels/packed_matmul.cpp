@@ -227,19 +227,23 @@ bool has_packed_matmul(Isa isa, const MatrixView& w) {
   return w.packed != nullptr && packed_kernel(isa, w.type) != nullptr;
 }
 
-void matmul_packed(Isa isa, const MatrixView& w, const float* x, int64_t n_vectors, float* y, int threads) {
-  const bool amx = n_vectors >= kAmxMinTokens && amx_enabled() && packed_kernel(isa, w.type, true) != nullptr;
-  const PackedKernel kernel = packed_kernel(isa, w.type, amx);
-  const PackedMatrix& p = *w.packed;
-  if (w.rows <= 0 || n_vectors <= 0) return;
-  thread_local PackedScratch scratch;
-  ThreadPool& pool = ThreadPool::global();
-  const bool parallel = threads > 1 && pool.size() > 1 && w.rows * w.cols * n_vectors >= kMinParallelWork;
-  const int n_threads = parallel ? std::min(threads, pool.size()) : 1;
-  const PackedActivations acts = amx ? prepare_bf16_activations(x, n_vectors, w.cols, n_threads, scratch)
-                                     : prepare_activations(isa, w.type, x, n_vectors, w.cols, n_threads, scratch);
+namespace {
 
+// One matrix of a packed matmul: its kernel, blocking and tasks.
+struct PackedJob {
+  PackedKernel kernel = nullptr;
   PackedTask base;
+  int64_t n_slices = 1, slice_blocks = 0, tokens_per_block = 0, tasks_per_block = 0;
+  std::vector<int64_t> bounds;  // row-group ranges per token block
+  int64_t tasks() const { return (base.t_end + tokens_per_block - 1) / tokens_per_block * tasks_per_block; }
+};
+
+PackedJob plan_job(const MatrixView& w, PackedKernel kernel, const PackedActivations& acts, bool amx, int64_t n_vectors,
+                   float* y, int split_threads) {
+  const PackedMatrix& p = *w.packed;
+  PackedJob job;
+  job.kernel = kernel;
+  PackedTask& base = job.base;
   base.data = p.data.get();
   base.group_bytes = p.group_bytes;
   base.blocks = p.blocks;
@@ -248,28 +252,30 @@ void matmul_packed(Isa isa, const MatrixView& w, const float* x, int64_t n_vecto
   base.rows = p.rows;
   base.acts = &acts;
   base.y = y;
+  base.t_end = n_vectors;  // until run_jobs cuts it into token blocks
   // Q4_K decode streamed at the bandwidth without it and lost 3-5 % with it.
   base.prefetch = n_vectors == 1 && w.type != DType::Q4_K ? decode_prefetch_bytes() : 0;
 
   // Blocking: k slices of about kSliceValues, and token blocks (whole
-  // tiles) whose int8 activations for one slice fit kColumnBlockBytes, so
-  // each 16-row group's slice of weights is loaded once per token block and
-  // serves all its tiles while the activations stay in L2. Without slices an
-  // 8192-wide k (the FFN down projection) left room for only 30 tokens per
-  // block, and the weights were streamed 17 times for 512 tokens. Slices
-  // run one after another (each adds into y); within a slice, token blocks
-  // and ranges of row groups are tasks on the pool. One tile (decode) takes
-  // all of k at once: its weights are read once anyway.
+  // tiles) whose activations for one slice fit kColumnBlockBytes (AMX:
+  // kAmxColumnBlockBytes), so each 16-row group's slice of weights is
+  // loaded once per token block and serves all its tiles while the
+  // activations stay in L2. Without slices an 8192-wide k (the FFN down
+  // projection) left room for only 30 tokens per block, and the weights
+  // were streamed 17 times for 512 tokens. Slices run one after another
+  // (each adds into y); within a slice, token blocks and ranges of row
+  // groups are tasks on the pool. One tile (decode) takes all of k at once:
+  // its weights are read once anyway.
   const int64_t tile = acts.panel;
   const int64_t block_values = w.cols / p.blocks;
-  int64_t slice_blocks = p.blocks;
+  job.slice_blocks = p.blocks;
   if (n_vectors > tile || amx) {
     const int64_t chunk_values = p.chunk_blocks * block_values;
     const int64_t slice_chunks = std::max<int64_t>(1, (kSliceValues + chunk_values / 2) / chunk_values);
-    slice_blocks = std::min(p.blocks, slice_chunks * p.chunk_blocks);
+    job.slice_blocks = std::min(p.blocks, slice_chunks * p.chunk_blocks);
   }
-  const int64_t n_slices = (p.blocks + slice_blocks - 1) / slice_blocks;
-  const int64_t slice_values = slice_blocks * block_values;
+  job.n_slices = (p.blocks + job.slice_blocks - 1) / job.slice_blocks;
+  const int64_t slice_values = job.slice_blocks * block_values;
   // Tokens per block: VNNI at most kMaxPackedTokens (its partial sums
   // live on the stack); AMX as many as kAmxColumnBlockBytes of bf16 allows.
   const int64_t max_tokens =
@@ -278,30 +284,96 @@ void matmul_packed(Isa isa, const MatrixView& w, const float* x, int64_t n_vecto
                      std::max<int64_t>(tile, static_cast<int64_t>(kColumnBlockBytes) / slice_values / tile * tile));
   const int64_t n_token_blocks = (n_vectors + max_tokens - 1) / max_tokens;
   // Even blocks: 512 tokens as 3 x ~171 rather than 240 + 240 + 32.
-  const int64_t tokens_per_block = ((n_vectors + n_token_blocks - 1) / n_token_blocks + tile - 1) / tile * tile;
+  job.tokens_per_block = ((n_vectors + n_token_blocks - 1) / n_token_blocks + tile - 1) / tile * tile;
   // Ranges of row groups per token block (fast_matmul.h).
-  const std::vector<int64_t> bounds = guided_task_bounds(p.row_groups, p.group_bytes / static_cast<size_t>(n_slices),
-                                                         parallel ? n_threads : 1);
-  const int64_t tasks_per_block = static_cast<int64_t>(bounds.size()) - 1;
-  const int64_t n_tasks = n_token_blocks * tasks_per_block;
+  job.bounds = guided_task_bounds(p.row_groups, p.group_bytes / static_cast<size_t>(job.n_slices), split_threads);
+  job.tasks_per_block = static_cast<int64_t>(job.bounds.size()) - 1;
+  return job;
+}
+
+// Slice by slice (each adds into y what the one before left), the tasks of
+// every job in one pool run.
+void run_jobs(std::vector<PackedJob>& jobs, int64_t n_vectors, int n_threads) {
+  int64_t n_slices = 0;
+  for (const PackedJob& j : jobs) n_slices = std::max(n_slices, j.n_slices);
+  std::vector<int64_t> first_task(jobs.size() + 1);
   for (int64_t slice = 0; slice < n_slices; ++slice) {
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      first_task[i + 1] = first_task[i] + (slice < jobs[i].n_slices ? jobs[i].tasks() : 0);
+    }
     const auto run_one = [&](int64_t task) {
-      PackedTask t = base;
-      const int64_t tb = task / tasks_per_block;
-      t.t_begin = tb * tokens_per_block;
-      t.t_end = std::min(n_vectors, t.t_begin + tokens_per_block);
-      t.group_begin = bounds[static_cast<size_t>(task % tasks_per_block)];
-      t.group_end = bounds[static_cast<size_t>(task % tasks_per_block + 1)];
-      t.block_begin = slice * slice_blocks;
-      t.block_end = std::min(p.blocks, t.block_begin + slice_blocks);
-      kernel(t);
+      size_t i = 0;
+      while (task >= first_task[i + 1]) ++i;
+      const PackedJob& job = jobs[i];
+      const int64_t local = task - first_task[i];
+      PackedTask t = job.base;
+      const int64_t tb = local / job.tasks_per_block;
+      t.t_begin = tb * job.tokens_per_block;
+      t.t_end = std::min(n_vectors, t.t_begin + job.tokens_per_block);
+      t.group_begin = job.bounds[static_cast<size_t>(local % job.tasks_per_block)];
+      t.group_end = job.bounds[static_cast<size_t>(local % job.tasks_per_block + 1)];
+      t.block_begin = slice * job.slice_blocks;
+      t.block_end = std::min(t.blocks, t.block_begin + job.slice_blocks);
+      job.kernel(t);
     };
-    if (!parallel) {
+    const int64_t n_tasks = first_task.back();
+    if (n_threads <= 1) {
       for (int64_t task = 0; task < n_tasks; ++task) run_one(task);
     } else {
-      pool.run(n_tasks, run_one, n_threads);
+      ThreadPool::global().run(n_tasks, run_one, n_threads);
     }
   }
+}
+
+int type_index(DType type) {
+  switch (type) {
+    case DType::Q8_0: return 0;
+    case DType::Q4_0: return 1;
+    case DType::Q4_K: return 2;
+    default: return 3;  // Q6_K
+  }
+}
+
+}  // namespace
+
+void matmul_packed(Isa isa, const MatrixView& w, const float* x, int64_t n_vectors, float* y, int threads) {
+  const MatrixView* ws[] = {&w};
+  float* ys[] = {y};
+  matmul_packed_shared(isa, ws, 1, x, n_vectors, ys, threads);
+}
+
+void matmul_packed_shared(Isa isa, const MatrixView* const* ws, size_t n_matrices, const float* x, int64_t n_vectors,
+                          float* const* ys, int threads) {
+  if (n_vectors <= 0 || n_matrices == 0) return;
+  bool amx = n_vectors >= kAmxMinTokens && amx_enabled();
+  int64_t work = 0;
+  for (size_t i = 0; i < n_matrices; ++i) {
+    amx = amx && packed_kernel(isa, ws[i]->type, true) != nullptr;
+    work += ws[i]->rows * ws[i]->cols * n_vectors;
+  }
+  const int64_t k = ws[0]->cols;
+  ThreadPool& pool = ThreadPool::global();
+  const bool parallel = threads > 1 && pool.size() > 1 && work >= kMinParallelWork;
+  const int n_threads = parallel ? std::min(threads, pool.size()) : 1;
+  // Activations once per input: bf16 for AMX, else int8 per type (each
+  // type's blocks, sums and panel width).
+  thread_local PackedScratch scratch[4];
+  PackedActivations acts[4];
+  bool prepared[4] = {};
+  std::vector<PackedJob> jobs;
+  jobs.reserve(n_matrices);
+  for (size_t i = 0; i < n_matrices; ++i) {
+    const MatrixView& w = *ws[i];
+    if (w.rows <= 0) continue;
+    const int slot = amx ? 0 : type_index(w.type);
+    if (!prepared[slot]) {
+      acts[slot] = amx ? prepare_bf16_activations(x, n_vectors, k, n_threads, scratch[slot])
+                       : prepare_activations(isa, w.type, x, n_vectors, k, n_threads, scratch[slot]);
+      prepared[slot] = true;
+    }
+    jobs.push_back(plan_job(w, packed_kernel(isa, w.type, amx), acts[slot], amx, n_vectors, ys[i], n_threads));
+  }
+  run_jobs(jobs, n_vectors, n_threads);
 }
 
 }  // namespace nomoat::kernels

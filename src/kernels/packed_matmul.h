@@ -142,5 +142,11 @@ bool isa_uses_packed_weights(Isa isa);
 bool has_packed_matmul(Isa isa, const MatrixView& w);
 // y[t][r] = sum_c w[r][c] x[t][c] from w.packed, like kernels::matmul.
 void matmul_packed(Isa isa, const MatrixView& w, const float* x, int64_t n_vectors, float* y, int threads);
+// The same for n_matrices matrices of one width on one input x (ys[i] =
+// ws[i] x; every ws[i] has_packed_matmul): x is converted once per
+// activation layout, and each k slice of all of them is one thread-pool
+// run. (Pointers, not std::span: the ISA files include this header.)
+void matmul_packed_shared(Isa isa, const MatrixView* const* ws, size_t n_matrices, const float* x, int64_t n_vectors,
+                          float* const* ys, int threads);
 
 }  // namespace nomoat::kernels

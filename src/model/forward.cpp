@@ -136,9 +136,9 @@ std::vector<float> forward(const Model& model, KvCache& cache, std::span<const B
       kernels::matmul(L.wqkv, h.data(), T, qkv.data(), threads);
       split_qkv(qkv, T, Q, KV, q.data(), k.data(), v.data());
     } else {
-      kernels::matmul(L.wq, h.data(), T, q.data(), threads);
-      kernels::matmul(L.wk, h.data(), T, k.data(), threads);
-      kernels::matmul(L.wv, h.data(), T, v.data(), threads);
+      const MatrixView* w[] = {&L.wq, &L.wk, &L.wv};
+      float* y[] = {q.data(), k.data(), v.data()};
+      kernels::matmul_shared_input(w, h.data(), T, y, threads);
     }
     add_bias(q.data(), T, L.bq);
     add_bias(k.data(), T, L.bk);

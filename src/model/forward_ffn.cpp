@@ -24,8 +24,9 @@ void gated_ffn(FfnActivation act, const MatrixView& gate, const MatrixView& up, 
   thread_local std::vector<float> g, u;
   g.resize(static_cast<size_t>(n * F));
   u.resize(g.size());
-  kernels::matmul(gate, x, n, g.data(), threads);
-  kernels::matmul(up, x, n, u.data(), threads);
+  const MatrixView* w[] = {&gate, &up};
+  float* y[] = {g.data(), u.data()};
+  kernels::matmul_shared_input(w, x, n, y, threads);
   kernels::glu(glu_activation(act), g.data(), u.data(), static_cast<int64_t>(g.size()), threads);
   kernels::matmul(down, g.data(), n, out, threads);
 }

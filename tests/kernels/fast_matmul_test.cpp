@@ -318,12 +318,16 @@ TEST(FastMatmulTasks, GuidedBoundsCoverEveryUnitAndShrinkAtTheEnd) {
         EXPECT_EQ(b.front(), 0);
         EXPECT_EQ(b.back(), units);
         const int64_t cap = units_per_task(units, unit_bytes, threads);
-        if (threads > 1) EXPECT_GE(static_cast<int64_t>(b.size()) - 1, std::min<int64_t>(units, 4 * threads));
+        if (threads > 1) {
+          EXPECT_GE(static_cast<int64_t>(b.size()) - 1, std::min<int64_t>(units, 4 * threads));
+        }
         for (size_t i = 1; i < b.size(); ++i) {
           EXPECT_GT(b[i], b[i - 1]);
           EXPECT_LE(b[i] - b[i - 1], cap);
           // Never growing, except the last task may take a short remainder.
-          if (i + 1 < b.size() && i > 1) EXPECT_LE(b[i] - b[i - 1], b[i - 1] - b[i - 2]);
+          if (i + 1 < b.size() && i > 1) {
+            EXPECT_LE(b[i] - b[i - 1], b[i - 1] - b[i - 2]);
+          }
         }
         const int64_t floor_units = std::max<int64_t>(1, static_cast<int64_t>((64 * 1024) / unit_bytes));
         if (threads > 1 && cap > floor_units) {

@@ -10,13 +10,16 @@
 //    packed copy, the same result as the unpacked fast path within that
 //    bound (Q8_0/Q4_0, same activations) or within the two activation
 //    quantizations' difference (K-quants).
-//  * AMX (where the CPU has it; batches of 16+ tokens): Q8_0/Q4_0 give the
-//    VNNI kernels' bits and pass the checks above; the K-quants' bf16
-//    tiles are checked against the float activations in double, within the
-//    two bf16 roundings (weight and activation, 2^-9 each) of sum |w x|.
+//  * AMX (where the CPU has it; batches of 16+ tokens): bf16 tiles for
+//    every type, checked against the float activations in double, within
+//    the two bf16 roundings (weight and activation, 2^-9 each) of sum |w x|.
+//  * Several matrices on one input (matmul_shared_input): the same bits as
+//    one matmul each.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -253,6 +256,73 @@ TEST_F(PackedMatmul, ThreadedTokenBlocksMatchUnpackedPath) {
       EXPECT_LT(err2, 0.6 * unpacked_err2) << dtype_name(type);
     }
   }
+  }
+}
+
+// Q/K/V-like matrices of mixed types on one input: one shared conversion
+// per activation layout and one pool run per k slice, with each output the
+// same bits as its own matmul (decode, VNNI tiles, AMX token blocks, two k
+// slices at 2560 values; a matrix without a packed copy falls back).
+TEST_F(PackedMatmul, SharedInputMatchesSeparateMatmuls) {
+  for (bool amx : amx_settings()) {
+  const AmxSetting setting(amx);
+  Rng rng(6);
+  const int64_t cols = 2560;
+  std::vector<Matrix> ms;
+  std::vector<std::unique_ptr<PackedMatrix>> packs;
+  for (const auto& [type, rows] : {std::pair{DType::Q4_K, 45}, std::pair{DType::Q6_K, 16}, std::pair{DType::Q8_0, 33},
+                                   std::pair{DType::Q4_0, 17}, std::pair{DType::Q4_K, 70}}) {
+    ms.push_back(random_matrix(type, rows, cols, rng));
+    packs.push_back(pack_matrix(ms.back().view, 2));
+    ms.back().view.packed = packs.back().get();
+  }
+  for (bool all_packed : {true, false}) {
+    if (!all_packed) ms[1].view.packed = nullptr;  // Q6_K on the GGUF-layout kernels
+    std::vector<const MatrixView*> ws;
+    for (const Matrix& m : ms) ws.push_back(&m.view);
+    for (int64_t n : {1, 5, 16, 37, 301}) {
+      const std::vector<float> x = random_activations(n * cols, rng);
+      for (int threads : {1, 2}) {
+        std::vector<std::vector<float>> separate, shared;
+        std::vector<float*> ys;
+        for (const Matrix& m : ms) {
+          separate.emplace_back(static_cast<size_t>(n * m.view.rows));
+          matmul(m.view, x.data(), n, separate.back().data(), threads);
+          shared.emplace_back(static_cast<size_t>(n * m.view.rows), -1.0f);
+        }
+        for (auto& y : shared) ys.push_back(y.data());
+        matmul_shared_input(ws, x.data(), n, ys, threads);
+        for (size_t i = 0; i < ms.size(); ++i) {
+          for (size_t j = 0; j < shared[i].size(); ++j) {
+            ASSERT_EQ(std::bit_cast<uint32_t>(shared[i][j]), std::bit_cast<uint32_t>(separate[i][j]))
+                << "matrix " << i << " n " << n << " threads " << threads << " amx " << amx << " packed " << all_packed
+                << " at " << j << ": " << shared[i][j] << " vs " << separate[i][j];
+          }
+        }
+      }
+    }
+  }
+  }
+}
+
+TEST(MatmulSharedInput, MismatchedShapesAreErrors) {
+  Rng rng(7);
+  Matrix a = random_matrix(DType::Q8_0, 4, 64, rng), b = random_matrix(DType::Q8_0, 4, 96, rng);
+  std::vector<float> x(96), y1(4), y2(4);
+  const MatrixView* both[] = {&a.view, &b.view};
+  float* ys[] = {y1.data(), y2.data()};
+  try {
+    matmul_shared_input(both, x.data(), 1, ys, 1);
+    FAIL() << "widths 64 and 96 were accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("widths 64 and 96"), std::string::npos) << e.what();
+  }
+  const MatrixView* one[] = {&a.view};
+  try {
+    matmul_shared_input(one, x.data(), 1, ys, 1);
+    FAIL() << "one matrix with two outputs was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("1 matrices but 2 outputs"), std::string::npos) << e.what();
   }
 }
 
