@@ -287,6 +287,18 @@ void matmul_fast(Isa isa, const MatrixView& w, const float* x, int64_t n_vectors
   base.n_vectors = n_vectors;
   base.x = x;
   base.y = y;
+  if (isa == Isa::Avx512 && n_vectors > 1 && !uses_quantized_activations(w.type)) {
+    // Once per matmul, not per task: every task reads all of x.
+    thread_local std::vector<double> x_double;
+    const int64_t stride = (w.cols + 15) / 16 * 16;
+    x_double.assign(static_cast<size_t>(n_vectors * stride) + 8, 0.0);
+    double* dst = x_double.data() + (64 - reinterpret_cast<uintptr_t>(x_double.data()) % 64) % 64 / 8;
+    for (int64_t t = 0; t < n_vectors; ++t) {
+      for (int64_t c = 0; c < w.cols; ++c) dst[t * stride + c] = x[t * w.cols + c];
+    }
+    base.x_double = dst;
+    base.x_double_stride = stride;
+  }
   if (uses_quantized_activations(w.type)) {
     thread_local ActivationScratch scratch;
     base.acts = quantize_activations(isa, x, n_vectors, w.cols, scratch);

@@ -117,6 +117,10 @@ struct MatmulTask {
   int64_t row_end = 0;
   int64_t n_vectors = 0;
   const float* x = nullptr;    // F16/F32 weights: the float activations
+  // F16/BF16/F32 batches on AVX-512: x widened to double, each vector
+  // padded with zeros to x_double_stride (cols rounded up to 16) values.
+  const double* x_double = nullptr;
+  int64_t x_double_stride = 0;
   QuantizedActivations acts;   // Q8_0/Q4_0 weights
   float* y = nullptr;
 };

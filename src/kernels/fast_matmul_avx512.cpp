@@ -13,8 +13,10 @@
     defined(__FMA__) && defined(__F16C__)
 // GCC 12's AVX-512 headers pass _mm*_undefined_*() vectors as merge sources
 // (_mm512_cvtph_ps, _mm512_reduce_add_ps), which -Wmaybe-uninitialized
-// reports from inside the header; the lanes are never read.
+// reports from inside the header; the lanes are never read. (-Wuninitialized:
+// the same for _mm512_extractf64x4_pd's _mm256_undefined_pd.)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 
 namespace nomoat::kernels {
@@ -44,8 +46,8 @@ inline __m256i fifth_bits(uint32_t bits) { return _mm256_maskz_mov_epi8(bits, _m
 // float x float product is exact in double, so only the order of the sums
 // differs). Float accumulation measurably changed Stories260K's greedy
 // tokens; a matvec is memory-bound, so the wider arithmetic costs nothing.
-// 16 columns per step in two 8-lane double accumulators per vector; the
-// last cols % 16 through a masked load (masked-off lanes read as 0, no fault).
+// 16 columns per step; the last cols % 16 through a masked load
+// (masked-off lanes read as 0, no fault).
 // A BF16 weight (distinct from F16's raw uint16_t for overloading).
 struct Bf16 {
   uint16_t bits;
@@ -61,90 +63,159 @@ inline __m512d high_pd(__m512 v) {
   return _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
 }
 
-template <class Weight, int NT>
-inline void float_row_tile(const MatmulTask& task, int64_t r, int64_t t0) {
-  const Weight* w = reinterpret_cast<const Weight*>(task.w + static_cast<size_t>(r) * task.row_bytes);
+// Every (row, vector) pair sums in one 8-lane double accumulator: per 16
+// columns the products of the low 8, then of the high 8, then
+// _mm512_reduce_add_pd. The one-vector and batched paths below keep that
+// order, so a vector gives the same bits alone or in a batch.
+
+// One vector (decode): 4 rows at a time, x widened to double once per 16
+// columns for all 4 (one row at a time was bound by a 4-cycle FMA chain
+// per 16 values: about 16 GB/s of F16 on two cores).
+template <class Weight, int R>
+void one_vector_rows(const MatmulTask& task, int64_t r) {
   const int64_t n = task.cols;
-  const float* x[NT];
-  __m512d acc_lo[NT];
-  __m512d acc_hi[NT];
-  for (int t = 0; t < NT; ++t) {
-    x[t] = task.x + (t0 + t) * n;
-    acc_lo[t] = _mm512_setzero_pd();
-    acc_hi[t] = _mm512_setzero_pd();
+  const Weight* w[R];
+  __m512d acc[R];
+  for (int i = 0; i < R; ++i) {
+    w[i] = reinterpret_cast<const Weight*>(task.w + static_cast<size_t>(r + i) * task.row_bytes);
+    acc[i] = _mm512_setzero_pd();
   }
   for (int64_t c = 0; c < n; c += 16) {
     const int64_t left = n - c;
     const __mmask16 m = left >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << left) - 1);
-    const __m512 w16 = load_f32(w + c, m);
-    const __m512d w_lo = low_pd(w16);
-    const __m512d w_hi = high_pd(w16);
-    for (int t = 0; t < NT; ++t) {
-      const __m512 x16 = _mm512_maskz_loadu_ps(m, x[t] + c);
-      acc_lo[t] = _mm512_fmadd_pd(w_lo, low_pd(x16), acc_lo[t]);
-      acc_hi[t] = _mm512_fmadd_pd(w_hi, high_pd(x16), acc_hi[t]);
+    const __m512 x16 = _mm512_maskz_loadu_ps(m, task.x + c);
+    const __m512d x_lo = low_pd(x16);
+    const __m512d x_hi = high_pd(x16);
+    for (int i = 0; i < R; ++i) {
+      // Four short streams (one row each) defeat the hardware prefetchers.
+      if (((c * static_cast<int64_t>(sizeof(Weight))) & 63) == 0) {
+        _mm_prefetch(reinterpret_cast<const char*>(w[i] + c) + 1024, _MM_HINT_T0);
+      }
+      const __m512 w16 = load_f32(w[i] + c, m);
+      acc[i] = _mm512_fmadd_pd(low_pd(w16), x_lo, acc[i]);
+      acc[i] = _mm512_fmadd_pd(high_pd(w16), x_hi, acc[i]);
     }
   }
-  for (int t = 0; t < NT; ++t) {
-    task.y[(t0 + t) * task.rows + r] = static_cast<float>(_mm512_reduce_add_pd(_mm512_add_pd(acc_lo[t], acc_hi[t])));
+  for (int i = 0; i < R; ++i) task.y[r + i] = static_cast<float>(_mm512_reduce_add_pd(acc[i]));
+}
+
+template <class Weight>
+void float_rows_one_vector(const MatmulTask& task) {
+  int64_t r = task.row_begin;
+  for (; r + 4 <= task.row_end; r += 4) one_vector_rows<Weight, 4>(task, r);
+  for (; r < task.row_end; ++r) one_vector_rows<Weight, 1>(task, r);
+}
+
+// Batches: x comes widened to double (the dispatcher converts it once per
+// matmul). R = 2 rows x NT <= 8 vectors run per step, so each converted
+// weight vector serves 8 vectors and each x load 2 rows; columns go in
+// chunks of kFloatChunk, so one chunk of 8 vectors' x (16 KiB) stays in L1
+// while every row of a row block passes over it, the partial sums waiting
+// in `acc` between chunks (stored and reloaded exactly: the order of the
+// additions is the one-vector path's). The first version, one row x 4
+// vectors re-widening x for every row and re-reading all of x per row, ran
+// at 0.08 of the fp32 peak; 2 x 8 with x read from L2 at 0.16.
+constexpr int64_t kFloatChunk = 256;       // columns
+constexpr int64_t kFloatRowBlock = 64;     // rows sharing one pass over x
+constexpr int64_t kFloatBlockVectors = 16; // vectors per pass
+
+template <class Weight, int R, int NT>
+void float_block(const MatmulTask& task, int64_t r, int64_t t0, int64_t c0, int64_t c1, double* acc_rows) {
+  const int64_t stride = task.x_double_stride;
+  const double* xd = task.x_double + t0 * stride;
+  const Weight* w[R];
+  __m512d acc[R][NT];
+#pragma GCC unroll 8
+  for (int i = 0; i < R; ++i) {
+    w[i] = reinterpret_cast<const Weight*>(task.w + static_cast<size_t>(r + i) * task.row_bytes);
+#pragma GCC unroll 8
+    for (int t = 0; t < NT; ++t) {
+      acc[i][t] = c0 == 0 ? _mm512_setzero_pd() : _mm512_load_pd(acc_rows + (i * kFloatBlockVectors + t) * 8);
+    }
+  }
+  for (int64_t c = c0; c < c1; c += 16) {
+    const int64_t left = task.cols - c;
+    const __mmask16 m = left >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << left) - 1);
+    __m512d w_lo[R], w_hi[R];
+#pragma GCC unroll 8
+    for (int i = 0; i < R; ++i) {
+      const __m512 w16 = load_f32(w[i] + c, m);
+      w_lo[i] = low_pd(w16);
+      w_hi[i] = high_pd(w16);
+    }
+#pragma GCC unroll 8
+    for (int t = 0; t < NT; ++t) {
+      const __m512d x_lo = _mm512_load_pd(xd + t * stride + c);
+      const __m512d x_hi = _mm512_load_pd(xd + t * stride + c + 8);
+#pragma GCC unroll 8
+      for (int i = 0; i < R; ++i) {
+        acc[i][t] = _mm512_fmadd_pd(w_lo[i], x_lo, acc[i][t]);
+        acc[i][t] = _mm512_fmadd_pd(w_hi[i], x_hi, acc[i][t]);
+      }
+    }
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < R; ++i) {
+#pragma GCC unroll 8
+    for (int t = 0; t < NT; ++t) {
+      if (c1 >= task.cols) {
+        task.y[(t0 + t) * task.rows + r + i] = static_cast<float>(_mm512_reduce_add_pd(acc[i][t]));
+      } else {
+        _mm512_store_pd(acc_rows + (i * kFloatBlockVectors + t) * 8, acc[i][t]);
+      }
+    }
+  }
+}
+
+template <class Weight, int R>
+void float_block_any(const MatmulTask& task, int64_t r, int64_t t0, int64_t nt, int64_t c0, int64_t c1, double* acc) {
+  switch (nt) {
+    case 8: float_block<Weight, R, 8>(task, r, t0, c0, c1, acc); break;
+    case 7: float_block<Weight, R, 7>(task, r, t0, c0, c1, acc); break;
+    case 6: float_block<Weight, R, 6>(task, r, t0, c0, c1, acc); break;
+    case 5: float_block<Weight, R, 5>(task, r, t0, c0, c1, acc); break;
+    case 4: float_block<Weight, R, 4>(task, r, t0, c0, c1, acc); break;
+    case 3: float_block<Weight, R, 3>(task, r, t0, c0, c1, acc); break;
+    case 2: float_block<Weight, R, 2>(task, r, t0, c0, c1, acc); break;
+    default: float_block<Weight, R, 1>(task, r, t0, c0, c1, acc); break;
   }
 }
 
 template <class Weight>
-struct FloatTile {
-  template <int NT>
-  struct Tile {
-    static void run(const MatmulTask& task, int64_t r, int64_t t0) { float_row_tile<Weight, NT>(task, r, t0); }
-  };
-};
-
-// One vector (decode): 4 rows at a time, so 8 independent FMA chains hide
-// the latency and the widening of x to double is shared by the 4 rows (one
-// row at a time was bound by a 4-cycle FMA chain per 16 values: about
-// 16 GB/s of F16 on two cores). The per-row accumulation order is
-// float_row_tile's, so the bits are the same.
-template <class Weight>
-void float_rows_one_vector(const MatmulTask& task) {
-  const int64_t n = task.cols;
-  constexpr int R = 4;
-  int64_t r = task.row_begin;
-  for (; r + R <= task.row_end; r += R) {
-    const Weight* w[R];
-    __m512d acc_lo[R], acc_hi[R];
-    for (int i = 0; i < R; ++i) {
-      w[i] = reinterpret_cast<const Weight*>(task.w + static_cast<size_t>(r + i) * task.row_bytes);
-      acc_lo[i] = _mm512_setzero_pd();
-      acc_hi[i] = _mm512_setzero_pd();
-    }
-    for (int64_t c = 0; c < n; c += 16) {
-      const int64_t left = n - c;
-      const __mmask16 m = left >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << left) - 1);
-      const __m512 x16 = _mm512_maskz_loadu_ps(m, task.x + c);
-      const __m512d x_lo = low_pd(x16);
-      const __m512d x_hi = high_pd(x16);
-      for (int i = 0; i < R; ++i) {
-        // Four short streams (one row each) defeat the hardware prefetchers.
-        if (((c * static_cast<int64_t>(sizeof(Weight))) & 63) == 0) {
-          _mm_prefetch(reinterpret_cast<const char*>(w[i] + c) + 1024, _MM_HINT_T0);
+void float_rows_batched(const MatmulTask& task) {
+  // Partial sums of a row block: row, vector (of the pass), 8 lanes.
+  alignas(64) double acc[kFloatRowBlock * kFloatBlockVectors * 8];
+  for (int64_t rb = task.row_begin; rb < task.row_end; rb += kFloatRowBlock) {
+    const int64_t re = task.row_end - rb < kFloatRowBlock ? task.row_end : rb + kFloatRowBlock;
+    for (int64_t b0 = 0; b0 < task.n_vectors; b0 += kFloatBlockVectors) {
+      const int64_t b1 = task.n_vectors - b0 < kFloatBlockVectors ? task.n_vectors : b0 + kFloatBlockVectors;
+      for (int64_t c0 = 0; c0 < task.cols; c0 += kFloatChunk) {
+        const int64_t c1 = task.cols - c0 < kFloatChunk ? task.cols : c0 + kFloatChunk;
+        for (int64_t t = b0; t < b1; t += 8) {
+          const int64_t nt = b1 - t < 8 ? b1 - t : 8;
+          double* acc_t = acc + (t - b0) * 8;
+          int64_t r = rb;
+          for (; r + 2 <= re; r += 2) {
+            float_block_any<Weight, 2>(task, r, t, nt, c0, c1, acc_t + (r - rb) * kFloatBlockVectors * 8);
+          }
+          if (r < re) float_block_any<Weight, 1>(task, r, t, nt, c0, c1, acc_t + (r - rb) * kFloatBlockVectors * 8);
         }
-        const __m512 w16 = load_f32(w[i] + c, m);
-        acc_lo[i] = _mm512_fmadd_pd(low_pd(w16), x_lo, acc_lo[i]);
-        acc_hi[i] = _mm512_fmadd_pd(high_pd(w16), x_hi, acc_hi[i]);
       }
     }
-    for (int i = 0; i < R; ++i) {
-      task.y[r + i] = static_cast<float>(_mm512_reduce_add_pd(_mm512_add_pd(acc_lo[i], acc_hi[i])));
-    }
   }
-  for (; r < task.row_end; ++r) float_row_tile<Weight, 1>(task, r, 0);
 }
 
 template <class Weight>
 void float_matmul(const MatmulTask& task) {
-  if (task.n_vectors == 1) {
-    float_rows_one_vector<Weight>(task);
+  if (task.n_vectors == 1 || task.x_double == nullptr) {
+    for (int64_t t = 0; t < task.n_vectors; ++t) {  // one vector at a time
+      MatmulTask one = task;
+      one.x = task.x + t * task.cols;
+      one.y = task.y + t * task.rows;
+      float_rows_one_vector<Weight>(one);
+    }
   } else {
-    rows_in_tiles<FloatTile<Weight>::template Tile>(task);
+    float_rows_batched<Weight>(task);
   }
 }
 

@@ -215,6 +215,13 @@ TEST_P(FastMatmul, FloatMatchesReferenceOnOddShapes) {
         }
       }
     }
+    // Batches past one 8-vector tile and one 16-vector pass, and (AVX-512)
+    // past one 64-row block and one 256-column chunk.
+    for (int64_t n_vectors : {8, 9, 16, 17, 40}) {
+      expect_matches_reference(GetParam(), type, 5, 33, n_vectors, 1, seed++);
+      expect_matches_reference(GetParam(), type, 19, 257, n_vectors, 2, seed++);
+    }
+    expect_matches_reference(GetParam(), type, 131, 600, 21, 2, seed++);
   }
 }
 
@@ -226,12 +233,18 @@ TEST_P(FastMatmul, FloatOneVectorEqualsBatchedBits) {
     for (int64_t rows : {1, 5, 19}) {
       for (int64_t cols : {1, 17, 257}) {
         const Matrix m = random_matrix(type, rows, cols, rng);
-        const std::vector<float> x = random_activations(2 * cols, rng);
-        std::vector<float> one(static_cast<size_t>(rows)), two(static_cast<size_t>(2 * rows));
-        matmul_fast(GetParam(), m.view, x.data(), 1, one.data(), 1);
-        matmul_fast(GetParam(), m.view, x.data(), 2, two.data(), 1);
-        for (int64_t r = 0; r < rows; ++r) {
-          EXPECT_EQ(one[static_cast<size_t>(r)], two[static_cast<size_t>(r)]) << dtype_name(type) << " " << rows << "x" << cols << " row " << r;
+        // 19 vectors: two 8-vector tiles and a 3-vector one in the first
+        // block, and a second block.
+        constexpr int64_t kBatch = 19;
+        const std::vector<float> x = random_activations(kBatch * cols, rng);
+        std::vector<float> one(static_cast<size_t>(rows)), batch(static_cast<size_t>(kBatch * rows));
+        matmul_fast(GetParam(), m.view, x.data(), kBatch, batch.data(), 1);
+        for (int64_t t = 0; t < kBatch; ++t) {
+          matmul_fast(GetParam(), m.view, x.data() + t * cols, 1, one.data(), 1);
+          for (int64_t r = 0; r < rows; ++r) {
+            EXPECT_EQ(one[static_cast<size_t>(r)], batch[static_cast<size_t>(t * rows + r)])
+                << dtype_name(type) << " " << rows << "x" << cols << " vector " << t << " row " << r;
+          }
         }
       }
     }
