@@ -35,8 +35,9 @@ bool amx_supported() {
     if (kAmxKernels.q8_0 == nullptr) return false;  // built without AMX flags
     unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
     if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
-    // AMX-TILE, AMX-INT8 (Q8_0, Q4_0) and AMX-BF16 (K-quants), and
-    // AVX512-BF16 for the bf16 conversions.
+    // AMX-TILE and AMX-BF16 (the kernels), AVX512-BF16 for their bf16
+    // conversions, and AMX-INT8 for the peak that bench --roofline reports
+    // beside them (every AMX CPU so far has all of them).
     const bool tile = (edx >> 24) & 1u, int8 = (edx >> 25) & 1u, bf16 = (edx >> 22) & 1u;
     if (!tile || !int8 || !bf16 || !__builtin_cpu_supports("avx512f")) return false;
     if (!__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) || !((eax >> 5) & 1u)) return false;

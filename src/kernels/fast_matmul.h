@@ -52,7 +52,9 @@
 // (base/thread_pool.h) on min(threads, physical cores) threads. Within a
 // task each weight row is read once per tile of up to 4 activation vectors
 // (the row stays in L1 across tiles), so a small batch costs little more
-// memory traffic than one vector.
+// memory traffic than one vector. AVX-512 float batches (F16/BF16/F32)
+// instead get x widened to double once per matmul and run 2 rows x 8
+// vectors over 256-column chunks (fast_matmul_avx512.cpp).
 // Benchmarks: bench/matmul_bench.cpp (GB/s of weights vs. read bandwidth).
 #pragma once
 

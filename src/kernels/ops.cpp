@@ -33,7 +33,7 @@ void matmul_shared_input(std::span<const MatrixView* const> ws, const float* x, 
   bool packed = true;
   for (const MatrixView* w : ws) {
     if (w->cols != ws[0]->cols) fail("matmul_shared_input: widths ", ws[0]->cols, " and ", w->cols, " differ");
-    packed = packed && w->packed && has_packed_matmul(isa, *w);
+    packed = packed && has_packed_matmul(isa, *w);
   }
   if (packed) {
     matmul_packed_shared(isa, ws.data(), ws.size(), x, n_vectors, ys.data(), threads);

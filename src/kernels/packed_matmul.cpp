@@ -12,9 +12,11 @@
 #include <cpuid.h>
 #endif
 
+#include "base/error.h"
 #include "base/thread_pool.h"
 #include "kernels/amx.h"
 #include "tensor/blocks.h"
+#include "tensor/dtype.h"
 #include "tensor/packed.h"
 #include "tensor/view.h"
 
@@ -31,7 +33,7 @@ constexpr size_t kColumnBlockBytes = 256 * 1024;
 // block); with 176-token blocks (three) GEMMs ran 5 % slower, with one
 // 512-token block (2 MiB, out of L2) 1.3x slower.
 constexpr size_t kAmxColumnBlockBytes = 1024 * 1024;
-// k values per slice (see matmul_packed).
+// k values per slice (see plan_job).
 constexpr int64_t kSliceValues = 2048;
 
 PackedKernel amx_kernel(DType type) {
@@ -283,7 +285,7 @@ PackedJob plan_job(const MatrixView& w, PackedKernel kernel, const PackedActivat
           : std::min(kMaxPackedTokens,
                      std::max<int64_t>(tile, static_cast<int64_t>(kColumnBlockBytes) / slice_values / tile * tile));
   const int64_t n_token_blocks = (n_vectors + max_tokens - 1) / max_tokens;
-  // Even blocks: 512 tokens as 3 x ~171 rather than 240 + 240 + 32.
+  // Even blocks: 301 tokens as 2 x 160 rather than 256 + 45.
   job.tokens_per_block = ((n_vectors + n_token_blocks - 1) / n_token_blocks + tile - 1) / tile * tile;
   // Ranges of row groups per token block (fast_matmul.h).
   job.bounds = guided_task_bounds(p.row_groups, p.group_bytes / static_cast<size_t>(job.n_slices), split_threads);
@@ -325,12 +327,16 @@ void run_jobs(std::vector<PackedJob>& jobs, int64_t n_vectors, int n_threads) {
   }
 }
 
+// Activation layouts (VNNI): one per packed type, each with its own
+// blocks, sums and panel width.
+constexpr int kActivationSlots = 4;
 int type_index(DType type) {
   switch (type) {
     case DType::Q8_0: return 0;
     case DType::Q4_0: return 1;
     case DType::Q4_K: return 2;
-    default: return 3;  // Q6_K
+    case DType::Q6_K: return 3;
+    default: fail("packed matmul: no activation layout for ", dtype_name(type));
   }
 }
 
@@ -357,9 +363,9 @@ void matmul_packed_shared(Isa isa, const MatrixView* const* ws, size_t n_matrice
   const int n_threads = parallel ? std::min(threads, pool.size()) : 1;
   // Activations once per input: bf16 for AMX, else int8 per type (each
   // type's blocks, sums and panel width).
-  thread_local PackedScratch scratch[4];
-  PackedActivations acts[4];
-  bool prepared[4] = {};
+  thread_local PackedScratch scratch[kActivationSlots];
+  PackedActivations acts[kActivationSlots];
+  bool prepared[kActivationSlots] = {};
   std::vector<PackedJob> jobs;
   jobs.reserve(n_matrices);
   for (size_t i = 0; i < n_matrices; ++i) {

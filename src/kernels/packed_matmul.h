@@ -93,8 +93,10 @@ struct PackedTask {
   int prefetch = 0;
 };
 
-// At most this many tokens per task (the kernels keep partial sums for
-// them on the stack: 15 KiB); a multiple of every panel width.
+// At most this many tokens per VNNI task (those kernels keep partial sums
+// for them on the stack: 15 KiB); a multiple of every panel width. (AMX
+// tasks keep their sums in tile registers; their blocks are sized by
+// activation bytes, packed_matmul.cpp.)
 inline constexpr int64_t kMaxPackedTokens = 240;
 
 using PackedKernel = void (*)(const PackedTask& task);

@@ -26,7 +26,7 @@
 
 #include "kernels/packed_matmul.h"
 
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AMX_TILE__) && defined(__AMX_INT8__) && defined(__AMX_BF16__) && defined(__AVX512BF16__) && \
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AMX_TILE__) && defined(__AMX_BF16__) && defined(__AVX512BF16__) && \
     defined(__FMA__) && defined(__F16C__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
@@ -62,8 +62,9 @@ struct alignas(64) TileConfig {
 // Every tile 16 rows of 64 bytes: A = 16 tokens x 32 values, B = 16 value
 // pairs x 16 weight rows, C = 16 tokens x 16 rows of fp32.
 void configure_tiles() {
+  constexpr int kTiles[] = {AMX_A, AMX_B, AMX_ACC0, AMX_ACC1, AMX_ACC2, AMX_ACC3};
   TileConfig c;
-  for (int t : {AMX_A, AMX_B, AMX_ACC0, AMX_ACC1, AMX_ACC2, AMX_ACC3}) {
+  for (int t : kTiles) {
     c.rows[t] = kTokens;
     c.colsb[t] = 64;
   }
