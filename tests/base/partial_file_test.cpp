@@ -50,6 +50,10 @@ TEST(PartialFile, SignalRemovesTheFileAndEndsTheProcessWithIt) {
     const fs::path dir = temp_dir("signal" + std::to_string(sig));
     const fs::path file = dir / "out.gguf.partial", other = dir / "other.gguf.partial";
     const int status = in_child([&] {
+      // The guard leaves alone a signal the process inherited as ignored
+      // (nohup ignores SIGHUP; a shell's background jobs, SIGINT): start
+      // from the default, whatever launched the tests.
+      for (const int s : {SIGINT, SIGTERM, SIGHUP}) ::signal(s, SIG_DFL);
       const PartialFileGuard guard(file.string());
       const PartialFileGuard second(other.string());
       if (!guard.active() || !second.active()) ::_exit(3);
