@@ -131,8 +131,8 @@ void add_bench(CLI::App& app, Action& action) {
       const std::string peak_name = peak ? kernels::peak_kind_name(peak->kind) : "";
       const bool amx_prompts = roof && peak == &roof->int8 && roof->amx_int8.available && roof->amx_int8.median > 0;
       // Prompt batches of kAmxMinTokens or more of a quantized model's
-      // packed matrices run on AMX tiles (int8, or bf16 for the K-quants,
-      // whose tile peak is half the int8 one).
+      // packed matrices run on AMX bf16 tiles (whose peak is half the int8
+      // one).
       const auto ran_on_amx = [amx_prompts](const BenchResult& r) {
         return amx_prompts && std::min(r.n_prompt, r.n_batch) >= kernels::kAmxMinTokens;
       };

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <vector>
 
+#include "base/aligned.h"
 #include "base/error.h"
 #include "base/fp16.h"
 #include "base/thread_pool.h"
@@ -152,17 +153,10 @@ struct Plan {
   int64_t rows(const Block& b) const { return (b.end - b.begin) * group; }
 };
 
-// n values of `v` starting at a 64-byte boundary (the SIMD kernels load
-// 16 rows of one key, and the transposed queries, with aligned loads).
-template <class T>
-T* aligned(std::vector<T>& v, int64_t n) {
-  v.resize(static_cast<size_t>(n) + 64 / sizeof(T));
-  const auto addr = reinterpret_cast<uintptr_t>(v.data());
-  return reinterpret_cast<T*>((addr + 63) & ~uintptr_t{63});
-}
-
 // Per-thread buffers, reused across calls. s, rescale and weight are
-// key-major with row stride rs (attention_isa.h).
+// key-major with row stride rs (attention_isa.h); they, qt and keys are
+// 64-byte aligned (the SIMD kernels load 16 rows of one key, and the
+// transposed queries, with aligned loads).
 struct Scratch {
   std::vector<float> q, k_rows, v_rows, s_storage, rescale_storage, weight_storage;
   std::vector<double> qt_storage, keys_storage;
@@ -174,11 +168,11 @@ struct Scratch {
   void size_for(int64_t rows, int64_t stride, int64_t D) {
     rs = pad16(rows);
     q.resize(static_cast<size_t>(rows * stride));
-    s = aligned(s_storage, KB * rs);
-    rescale = aligned(rescale_storage, KB * rs);
-    weight = aligned(weight_storage, KB * rs);
-    qt = aligned(qt_storage, D * rs);
-    keys = aligned(keys_storage, D * KB + 8);
+    s = aligned_scratch(s_storage, static_cast<size_t>(KB * rs));
+    rescale = aligned_scratch(rescale_storage, static_cast<size_t>(KB * rs));
+    weight = aligned_scratch(weight_storage, static_cast<size_t>(KB * rs));
+    qt = aligned_scratch(qt_storage, static_cast<size_t>(D * rs));
+    keys = aligned_scratch(keys_storage, static_cast<size_t>(D * KB + 8));
     j0.resize(static_cast<size_t>(rows));
     j1.resize(static_cast<size_t>(rows));
     k_rows.resize(static_cast<size_t>(KB * D));

@@ -18,6 +18,7 @@
 #include <cpuid.h>
 #endif
 
+#include "base/aligned.h"
 #include "base/thread_pool.h"
 #include "kernels/ops.h"
 #include "tensor/blocks.h"
@@ -291,8 +292,7 @@ void matmul_fast(Isa isa, const MatrixView& w, const float* x, int64_t n_vectors
     // Once per matmul, not per task: every task reads all of x.
     thread_local std::vector<double> x_double;
     const int64_t stride = (w.cols + 15) / 16 * 16;
-    x_double.resize(static_cast<size_t>(n_vectors * stride) + 8);
-    double* dst = x_double.data() + (64 - reinterpret_cast<uintptr_t>(x_double.data()) % 64) % 64 / 8;
+    double* dst = aligned_scratch(x_double, static_cast<size_t>(n_vectors * stride));
     for (int64_t t = 0; t < n_vectors; ++t) {
       for (int64_t c = 0; c < w.cols; ++c) dst[t * stride + c] = x[t * w.cols + c];
       for (int64_t c = w.cols; c < stride; ++c) dst[t * stride + c] = 0.0;

@@ -72,8 +72,9 @@ inline double sum_pd(__m512d v) {
 }
 
 // Every (row, vector) pair sums in one 8-lane double accumulator: per 16
-// columns the products of the low 8, then of the high 8, then sum_pd. The one-vector and batched paths below keep that
-// order, so a vector gives the same bits alone or in a batch.
+// columns the products of the low 8, then of the high 8, then sum_pd. The
+// one-vector and batched paths below keep that order, so a vector gives
+// the same bits alone or in a batch.
 
 // One vector (decode): 8 rows at a time, x widened to double once per 16
 // columns for all of them (one row at a time was bound by a 4-cycle FMA

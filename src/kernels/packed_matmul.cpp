@@ -12,6 +12,7 @@
 #include <cpuid.h>
 #endif
 
+#include "base/aligned.h"
 #include "base/error.h"
 #include "base/thread_pool.h"
 #include "kernels/amx.h"
@@ -185,10 +186,7 @@ PackedActivations prepare_bf16_activations(const float* x, int64_t n, int64_t k,
   a.panel = kAmxTileTokens;
   const int64_t n_tiles = (n + a.panel - 1) / a.panel;
   a.n_tiles = n_tiles;
-  // 64-byte aligned: a tile row across two cache lines loads both (tile
-  // loads ran at less than half speed from a std::vector's 16-byte alignment).
-  s.bf16.resize(static_cast<size_t>(n_tiles * a.panel * k) + 32);
-  uint16_t* base = s.bf16.data() + (64 - reinterpret_cast<uintptr_t>(s.bf16.data()) % 64) % 64 / 2;
+  uint16_t* base = aligned_scratch(s.bf16, static_cast<size_t>(n_tiles * a.panel * k));
   a.bf16 = base;
   if (n % a.panel != 0) {  // the padding rows of the last tile, block by block
     const int64_t used = n - (n_tiles - 1) * a.panel;
@@ -255,8 +253,7 @@ PackedJob plan_job(const MatrixView& w, PackedKernel kernel, const PackedActivat
   base.acts = &acts;
   base.y = y;
   base.t_end = n_vectors;  // until run_jobs cuts it into token blocks
-  // Q4_K decode streamed at the bandwidth without it and lost 3-5 % with it.
-  base.prefetch = n_vectors == 1 && w.type != DType::Q4_K ? decode_prefetch_bytes() : 0;
+  base.prefetch = n_vectors == 1 ? decode_prefetch_bytes() : 0;
 
   // Blocking: k slices of about kSliceValues, and token blocks (whole
   // tiles) whose activations for one slice fit kColumnBlockBytes (AMX:

@@ -89,7 +89,7 @@ struct PackedTask {
   const PackedActivations* acts = nullptr;
   float* y = nullptr;  // y[t * rows + r]
   // Decode only: bytes ahead of the block being read that the kernel
-  // prefetches (0: none); decode_prefetch_bytes().
+  // prefetches (0: none; the Q4_K kernel never does); decode_prefetch_bytes().
   int prefetch = 0;
 };
 

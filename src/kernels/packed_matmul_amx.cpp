@@ -38,7 +38,7 @@
 namespace nomoat::kernels {
 namespace {
 
-constexpr int kRows = 16;   // weight rows per group = int32 lanes per C-tile row
+constexpr int kRows = 16;   // weight rows per group = fp32 lanes per C-tile row
 constexpr int kTokens = 16; // tokens per tile (A and C tile rows)
 constexpr int kQuad = 64;
 
@@ -289,8 +289,8 @@ void slice_to_bf16(int64_t values, Unpacked& u) {
 // ---- the tile loop ----
 // Activations: per 32-value block and 16-token tile, 16 token rows of 32
 // bf16 (1 KiB; packed_matmul.h). Weights: per 32-value block one B tile of
-// 16 rows x 64 bytes. C tiles accumulate
-// fp32 over the whole k slice: nothing leaves the tile unit until the end.
+// 16 rows x 64 bytes. C tiles accumulate fp32 over the whole k slice:
+// nothing leaves the tile unit until the end.
 inline const uint16_t* act_tile(const PackedActivations& acts, int64_t tile, int64_t block) {
   return acts.bf16 + (block * acts.n_tiles + tile) * kTokens * 32;
 }
