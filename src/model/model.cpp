@@ -106,9 +106,21 @@ void Model::repack(int threads) {
   for (LayerWeights& l : layers) {
     for (MatrixView* v : {&l.wq, &l.wk, &l.wv, &l.wo, &l.wqkv, &l.w_gate, &l.w_up, &l.w_down}) views.push_back(v);
   }
+  // One huge-page buffer for all of them (base/huge_pages.h), each matrix
+  // at a 64-byte boundary in it.
+  std::vector<size_t> offsets;
+  size_t total = 0;
   for (MatrixView* v : views) {
     if (v->empty() || !packable(v->type)) continue;
-    packed_.push_back(pack_matrix(*v, threads));
+    offsets.push_back(total);
+    total += (packed_matrix_bytes(*v) + 63) / 64 * 64;
+  }
+  if (total == 0) return;
+  packed_memory_ = allocate_huge_pages(total, "repacking the weights");
+  size_t next = 0;
+  for (MatrixView* v : views) {
+    if (v->empty() || !packable(v->type)) continue;
+    packed_.push_back(pack_matrix(*v, threads, packed_memory_.get() + offsets[next++]));
     v->packed = packed_.back().get();
     // The source bytes are not read again (a tied output's embedding rows
     // fault back in from the file when looked up).

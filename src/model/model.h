@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "base/huge_pages.h"
 #include "formats/gguf.h"
 #include "model/model_spec.h"
 #include "tensor/view.h"
@@ -90,6 +91,7 @@ class Model {
 
   GgufFile file_;
   ModelSpec spec_;
+  HugeBuffer packed_memory_{nullptr, nullptr};  // what packed_ points into
   std::vector<std::unique_ptr<PackedMatrix>> packed_;
 };
 

@@ -6,12 +6,9 @@
 #include <cstdlib>
 #include <cstring>
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
-
 #include "base/error.h"
 #include "base/fp16.h"
+#include "base/huge_pages.h"
 #include "base/thread_pool.h"
 #include "tensor/blocks.h"
 #include "tensor/view.h"
@@ -187,22 +184,10 @@ size_t packed_tail_bytes(DType type) {
   }
 }
 
-// 64-byte aligned; big matrices start on a 2 MiB boundary and ask for
-// transparent huge pages over their whole 2 MiB pages (not the tail, so no
-// memory is committed past the data): decode streams every matrix once per
-// token, and with 4 KiB pages that is a TLB miss every 64 cache lines.
-static void* allocate_packed(size_t bytes) {
-  constexpr size_t kHuge = size_t{2} << 20;
-  if (bytes < 2 * kHuge) return std::aligned_alloc(64, bytes);
-  void* mem = nullptr;
-  if (posix_memalign(&mem, kHuge, bytes) != 0) return nullptr;
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  ::madvise(mem, bytes / kHuge * kHuge, MADV_HUGEPAGE);  // a hint: failure only costs speed
-#endif
-  return mem;
-}
+namespace {
 
-std::unique_ptr<PackedMatrix> pack_matrix(const MatrixView& w, int threads) {
+// Everything but the data.
+std::unique_ptr<PackedMatrix> packed_layout(const MatrixView& w) {
   if (!packable(w.type)) fail("pack_matrix: no packed layout for ", dtype_name(w.type));
   auto p = std::make_unique<PackedMatrix>();
   p->type = w.type;
@@ -220,10 +205,28 @@ std::unique_ptr<PackedMatrix> pack_matrix(const MatrixView& w, int threads) {
   p->group_bytes = static_cast<size_t>((p->blocks + unit_blocks - 1) / unit_blocks) * 64 +
                    static_cast<size_t>(p->blocks) * p->body_bytes;
   p->bytes = static_cast<size_t>(p->row_groups) * p->group_bytes;
-  const size_t alloc = (p->bytes + 63) / 64 * 64;
-  void* mem = allocate_packed(alloc == 0 ? 64 : alloc);
-  if (!mem) fail("pack_matrix: out of memory for ", alloc, " bytes");
-  p->data = std::unique_ptr<uint8_t, void (*)(void*)>(static_cast<uint8_t*>(mem), &std::free);
+  return p;
+}
+
+void no_free(void*) {}
+
+}  // namespace
+
+size_t packed_matrix_bytes(const MatrixView& w) { return packed_layout(w)->bytes; }
+
+std::unique_ptr<PackedMatrix> pack_matrix(const MatrixView& w, int threads, uint8_t* into) {
+  auto p = packed_layout(w);
+  if (into != nullptr) {
+    p->data = std::unique_ptr<uint8_t, void (*)(void*)>(into, &no_free);
+  } else if (p->bytes >= 2 * kHugePageBytes) {
+    // Big matrices on their own: huge pages (base/huge_pages.h).
+    p->data = allocate_huge_pages(p->bytes, "pack_matrix");
+  } else {
+    const size_t alloc = std::max<size_t>(64, (p->bytes + 63) / 64 * 64);
+    void* mem = std::aligned_alloc(64, alloc);
+    if (!mem) fail("pack_matrix: out of memory for ", alloc, " bytes");
+    p->data = std::unique_ptr<uint8_t, void (*)(void*)>(static_cast<uint8_t*>(mem), &std::free);
+  }
   const PackedMatrix& pm = *p;
   ThreadPool::global().run(
       pm.row_groups, [&](int64_t g) { pack_group(w, pm, g, pm.data.get() + static_cast<size_t>(g) * pm.group_bytes); },

@@ -77,9 +77,15 @@ size_t packed_tail_bytes(DType type);
 // Blocks per kernel chunk (about 8 KiB of weights) of `type`.
 int64_t packed_chunk_blocks(DType type);
 
+// Bytes of the packed copy of `w` (packable(w.type) must hold).
+size_t packed_matrix_bytes(const MatrixView& w);
+
 // The packed copy of `w` (packable(w.type) must hold), made on up to
-// `threads` threads of the pool.
-std::unique_ptr<PackedMatrix> pack_matrix(const MatrixView& w, int threads = 1);
+// `threads` threads of the pool. It owns its memory, or, with `into`
+// (64-byte aligned, packed_matrix_bytes(w) long), lives in the caller's
+// memory: a model packs all its matrices into one huge-page buffer
+// (base/huge_pages.h).
+std::unique_ptr<PackedMatrix> pack_matrix(const MatrixView& w, int threads = 1, uint8_t* into = nullptr);
 
 // Row r decoded from the packed copy; equals dequantizing the source row.
 // The layout's reference, used by tests.

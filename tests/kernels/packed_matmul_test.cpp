@@ -19,12 +19,14 @@
 
 #include <bit>
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "base/error.h"
+#include "base/huge_pages.h"
 #include "kernels/amx.h"
 #include "kernels/fast_matmul.h"
 #include "kernels/ops.h"
@@ -90,6 +92,26 @@ TEST(PackedLayout, DecodesToTheSourceRows) {
         ASSERT_EQ(want, got) << dtype_name(type) << " rows " << rows << " row " << r;
       }
     }
+  }
+}
+
+// A model packs all its matrices into one huge-page buffer (model.cpp):
+// packing into caller memory gives the same bytes as packing on its own,
+// and writes nothing past packed_matrix_bytes.
+TEST(PackedLayout, PacksIntoCallerMemory) {
+  Rng rng(5);
+  for (DType type : kPackedTypes) {
+    const Matrix m = random_matrix(type, 37, 5 * block_cols(type), rng);
+    const auto own = pack_matrix(m.view, 2);
+    const size_t bytes = packed_matrix_bytes(m.view);
+    ASSERT_EQ(bytes, own->bytes) << dtype_name(type);
+    HugeBuffer buf = allocate_huge_pages(bytes + 64, "test");
+    ASSERT_EQ(reinterpret_cast<uintptr_t>(buf.get()) % kHugePageBytes, 0u);
+    std::memset(buf.get(), 0xA5, bytes + 64);
+    const auto inside = pack_matrix(m.view, 2, buf.get());
+    ASSERT_EQ(inside->data.get(), buf.get());
+    EXPECT_EQ(std::memcmp(inside->data.get(), own->data.get(), bytes), 0) << dtype_name(type);
+    for (size_t i = bytes; i < bytes + 64; ++i) ASSERT_EQ(buf.get()[i], 0xA5) << dtype_name(type);
   }
 }
 
