@@ -213,7 +213,7 @@ int decode_prefetch_bytes() {
 #if defined(__x86_64__)
     unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
     if (__get_cpuid(0, &eax, &ebx, &ecx, &edx) && ebx == 0x756e6547 && edx == 0x49656e69 && ecx == 0x6c65746e) {
-      return 2048;  // "GenuineIntel"
+      return 3072;  // "GenuineIntel"
     }
 #endif
     return 0;

@@ -89,7 +89,7 @@ struct PackedTask {
   const PackedActivations* acts = nullptr;
   float* y = nullptr;  // y[t * rows + r]
   // Decode only: bytes ahead of the block being read that the kernel
-  // prefetches (0: none; the Q4_K kernel never does); decode_prefetch_bytes().
+  // prefetches (0: none); decode_prefetch_bytes().
   int prefetch = 0;
 };
 
@@ -132,10 +132,12 @@ inline constexpr int64_t kAmxMinTokens = 16;
 inline constexpr int64_t kAmxTileTokens = 16;
 
 // How far ahead decode prefetches weights in software: NOMOAT_PREFETCH
-// (bytes, 0 = off) if set; else 2048 on Intel CPUs, where the hardware
-// prefetchers alone left Q4_0 decode at 0.72-0.83 of the read bandwidth
-// and this brought it to 0.95-1.05 (bench BM_PackedMatvec), and 0 elsewhere
-// (on AMD Zen 4, 2-8 KiB ahead made decode slower).
+// (bytes, 0 = off) if set; else 3072 on Intel CPUs, and 0 elsewhere (on AMD
+// Zen 4, 2-8 KiB ahead made decode slower). On the Intel VM the hardware
+// prefetchers alone left Q4_0 decode well below the read bandwidth; into
+// L2, 1/2/2.5/3/3.5/4/6 KiB ahead read 0.77/0.84/0.89/0.88-0.95/0.92/0.89/
+// 0.87 of the probe (Q4_0, 256 MiB, 2 threads, interleaved; the other
+// types peaked at 3-3.5 KiB too).
 int decode_prefetch_bytes();
 
 // Whether weights should be packed at load for `isa` (it has packed kernels).
