@@ -5,6 +5,7 @@
 #include "kernels/task_split.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -47,10 +48,12 @@ PackedKernel amx_kernel(DType type) {
   }
 }
 
+const PackedKernels& vnni_kernels() { return gfni_enabled() ? kAvx512GfniPackedKernels : kAvx512PackedKernels; }
+
 PackedKernel packed_kernel(Isa isa, DType type, bool amx = false) {
   if (!isa_uses_packed_weights(isa)) return nullptr;
   if (amx) return amx_kernel(type);
-  const PackedKernels& k = kAvx512PackedKernels;
+  const PackedKernels& k = vnni_kernels();
   switch (type) {
     case DType::Q8_0: return k.q8_0;
     case DType::Q4_0: return k.q4_0;
@@ -61,7 +64,7 @@ PackedKernel packed_kernel(Isa isa, DType type, bool amx = false) {
 }
 
 int panel_width(DType type) {
-  const PackedKernels& k = kAvx512PackedKernels;
+  const PackedKernels& k = vnni_kernels();
   switch (type) {
     case DType::Q8_0: return k.panel_q8_0;
     case DType::Q4_0: return k.panel_q4_0;
@@ -219,6 +222,38 @@ int decode_prefetch_bytes() {
     return 0;
   }();
   return bytes;
+}
+
+namespace {
+// -1: environment decides; 0: off; 1: on where supported.
+std::atomic<int> g_gfni_override{-1};
+}  // namespace
+
+bool gfni_supported() {
+#if defined(__x86_64__)
+  static const bool supported = [] {
+    if (kAvx512GfniPackedKernels.q8_0 == nullptr) return false;  // built without GFNI flags
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    return __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) && ((ecx >> 8) & 1u) != 0;
+  }();
+  return supported;
+#else
+  return false;
+#endif
+}
+
+bool gfni_enabled() {
+  static const bool environment_allows = [] {
+    const char* env = std::getenv("NOMOAT_GFNI");
+    return env == nullptr || std::strcmp(env, "0") != 0;
+  }();
+  const int forced = g_gfni_override.load(std::memory_order_relaxed);
+  if (forced == 0 || !gfni_supported()) return false;
+  return forced == 1 || environment_allows;
+}
+
+void set_gfni_override(std::optional<bool> on) {
+  g_gfni_override.store(on ? (*on ? 1 : 0) : -1, std::memory_order_relaxed);
 }
 
 bool isa_uses_packed_weights(Isa isa) { return isa == Isa::Avx512 && isa_supported(isa); }

@@ -33,6 +33,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 #include "kernels/fast_matmul.h"
 
@@ -112,7 +113,18 @@ struct PackedKernels {
   PackedKernel q6_k = nullptr;
 };
 
-extern const PackedKernels kAvx512PackedKernels;  // packed_matmul_avx512.cpp
+extern const PackedKernels kAvx512PackedKernels;      // packed_matmul_avx512.cpp
+extern const PackedKernels kAvx512GfniPackedKernels;  // packed_matmul_avx512_gfni.cpp (empty without GFNI)
+
+// The GFNI variant of the VNNI kernels (same results, fewer instructions
+// to unpack nibbles): built in, and CPUID reports GFNI; asked once.
+bool gfni_supported();
+// Whether the packed kernels use it: supported, and not turned off by
+// NOMOAT_GFNI=0 or by set_gfni_override.
+bool gfni_enabled();
+// Tests and benchmarks: force GFNI off (false) or back on where supported
+// (true); nullopt returns to the environment's choice.
+void set_gfni_override(std::optional<bool> on);
 // AMX kernels for prompt batches (packed_matmul_amx.cpp; all null where
 // the compiler lacks AMX): the same packed weights, dequantized to bf16
 // tiles per task.

@@ -178,16 +178,31 @@ void float_reference(const MatrixView& w, const std::vector<float>& x, int64_t n
 // AMX runs prompt batches on bf16 tiles, every type.
 bool bf16_route(int64_t n, bool amx) { return amx && n >= kAmxMinTokens; }
 
-// AMX off (false) or on where supported (true) while in scope.
-struct AmxSetting {
-  explicit AmxSetting(bool on) { set_amx_override(on); }
-  ~AmxSetting() { set_amx_override(std::nullopt); }
+// Which kernels run: VNNI with or without GFNI, and AMX for prompt batches.
+struct Route {
+  bool amx = false;
+  bool gfni = false;
 };
 
-// The settings worth running: VNNI only, and AMX where the CPU has it.
-std::vector<bool> amx_settings() {
-  if (amx_supported()) return {false, true};
-  return {false};
+// A route forced while in scope.
+struct RouteSetting {
+  explicit RouteSetting(Route r) {
+    set_amx_override(r.amx);
+    set_gfni_override(r.gfni);
+  }
+  ~RouteSetting() {
+    set_amx_override(std::nullopt);
+    set_gfni_override(std::nullopt);
+  }
+};
+
+// The routes worth running: VNNI, VNNI with GFNI where the CPU has it, and
+// AMX where the CPU has it.
+std::vector<Route> routes() {
+  std::vector<Route> r = {{false, false}};
+  if (gfni_supported()) r.push_back({false, true});
+  if (amx_supported()) r.push_back({true, gfni_supported()});
+  return r;
 }
 
 class PackedMatmul : public testing::Test {
@@ -198,8 +213,9 @@ class PackedMatmul : public testing::Test {
 };
 
 TEST_F(PackedMatmul, MatchesQuantizedReferenceOnOddShapes) {
-  for (bool amx : amx_settings()) {
-  const AmxSetting setting(amx);
+  for (const Route route : routes()) {
+  const RouteSetting setting(route);
+  const bool amx = route.amx;
   Rng rng(3);
   for (DType type : kPackedTypes) {
     for (int64_t rows : {1, 16, 17, 45}) {
@@ -220,7 +236,7 @@ TEST_F(PackedMatmul, MatchesQuantizedReferenceOnOddShapes) {
           matmul_packed(Isa::Avx512, m.view, x.data(), n, got.data(), threads);
           for (size_t i = 0; i < got.size(); ++i) {
             ASSERT_NEAR(got[i], want[i], bound[i] + 1e-30)
-                << dtype_name(type) << " rows " << rows << " n " << n << " threads " << threads << " amx " << amx
+                << dtype_name(type) << " rows " << rows << " n " << n << " threads " << threads << " amx " << amx << " gfni " << route.gfni
                 << " at " << i;
           }
         }
@@ -234,8 +250,9 @@ TEST_F(PackedMatmul, MatchesQuantizedReferenceOnOddShapes) {
 // in half a slice), several token blocks (VNNI: up to 128 tokens each at
 // that slice width; AMX: up to 256) and row-group tasks.
 TEST_F(PackedMatmul, ThreadedTokenBlocksMatchUnpackedPath) {
-  for (bool amx : amx_settings()) {
-  const AmxSetting setting(amx);
+  for (const Route route : routes()) {
+  const RouteSetting setting(route);
+  const bool amx = route.amx;
   Rng rng(4);
   for (DType type : kPackedTypes) {
     const int64_t rows = 67, cols = 7168, n = 301;
@@ -258,7 +275,7 @@ TEST_F(PackedMatmul, ThreadedTokenBlocksMatchUnpackedPath) {
     const bool same_activations = (type == DType::Q8_0 || type == DType::Q4_0) && !bf16;
     double diff2 = 0, ref2 = 0, err2 = 0, unpacked_err2 = 0;
     for (size_t i = 0; i < got.size(); ++i) {
-      ASSERT_NEAR(got[i], want[i], bound[i]) << dtype_name(type) << " amx " << amx << " at " << i;
+      ASSERT_NEAR(got[i], want[i], bound[i]) << dtype_name(type) << " amx " << amx << " gfni " << route.gfni << " at " << i;
       if (same_activations) {
         ASSERT_NEAR(got[i], unpacked[i], 2 * bound[i]) << dtype_name(type) << " at " << i;
       }
@@ -269,7 +286,7 @@ TEST_F(PackedMatmul, ThreadedTokenBlocksMatchUnpackedPath) {
     }
     // Per-256 (or bf16) against per-32 int8 activations: random data has no
     // outliers, so the two roundings differ by well under 1 %.
-    EXPECT_LT(std::sqrt(diff2 / ref2), same_activations ? 1e-6 : 1e-2) << dtype_name(type) << " amx " << amx;
+    EXPECT_LT(std::sqrt(diff2 / ref2), same_activations ? 1e-6 : 1e-2) << dtype_name(type) << " amx " << amx << " gfni " << route.gfni;
     // bf16 tiles against the exact product: about 2.4e-3 RMS here; the
     // squared error is 0.4 of the unpacked path's with int8 activations per
     // 32 values (RMS 0.63 of it), asserted below 0.6.
@@ -287,8 +304,9 @@ TEST_F(PackedMatmul, ThreadedTokenBlocksMatchUnpackedPath) {
 // slices at 2560 values, jobs with fewer slices than others; a matrix
 // without a packed copy falls back).
 TEST_F(PackedMatmul, SharedInputMatchesSeparateMatmuls) {
-  for (bool amx : amx_settings()) {
-  const AmxSetting setting(amx);
+  for (const Route route : routes()) {
+  const RouteSetting setting(route);
+  const bool amx = route.amx;
   Rng rng(6);
   const int64_t cols = 2560;
   std::vector<Matrix> ms;
@@ -320,7 +338,7 @@ TEST_F(PackedMatmul, SharedInputMatchesSeparateMatmuls) {
         for (size_t i = 0; i < ms.size(); ++i) {
           for (size_t j = 0; j < shared[i].size(); ++j) {
             ASSERT_EQ(std::bit_cast<uint32_t>(shared[i][j]), std::bit_cast<uint32_t>(separate[i][j]))
-                << "matrix " << i << " n " << n << " threads " << threads << " amx " << amx << " packed " << all_packed
+                << "matrix " << i << " n " << n << " threads " << threads << " amx " << amx << " gfni " << route.gfni << " packed " << all_packed
                 << " at " << j << ": " << shared[i][j] << " vs " << separate[i][j];
           }
         }
