@@ -44,6 +44,7 @@ int physical_core_count() {
 ThreadPool::ThreadPool(int n_threads) {
   if (n_threads <= 0) n_threads = physical_core_count();
   n_threads = std::min(n_threads, static_cast<int>(kWorkerMask));
+  shares_ = std::make_unique<TaskShare[]>(static_cast<size_t>(n_threads));
   workers_.reserve(static_cast<size_t>(n_threads - 1));
   for (int i = 0; i < n_threads - 1; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
 }
@@ -63,16 +64,20 @@ ThreadPool& ThreadPool::global() {
   return pool;
 }
 
-void ThreadPool::do_tasks() {
+void ThreadPool::do_tasks(int participant) {
   const auto& fn = *job_fn_;
-  for (;;) {
-    const int64_t task = next_task_.fetch_add(1, std::memory_order_relaxed);
-    if (task >= job_tasks_) return;
-    try {
-      fn(task);
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(error_mutex_);
-      if (!error_) error_ = std::current_exception();
+  const int participants = job_workers_ + 1;
+  for (int i = 0; i < participants; ++i) {
+    TaskShare& share = shares_[static_cast<size_t>((participant + i) % participants)];
+    for (;;) {
+      const int64_t task = share.next.fetch_add(1, std::memory_order_relaxed);
+      if (task >= share.end) break;
+      try {
+        fn(task);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(error_mutex_);
+        if (!error_) error_ = std::current_exception();
+      }
     }
   }
 }
@@ -99,7 +104,7 @@ void ThreadPool::worker_loop(int index) {
     // worker that is not taking part never reads the job fields (which the
     // next run may already be rewriting).
     if (index < static_cast<int>(gen & kWorkerMask)) {
-      do_tasks();
+      do_tasks(index + 1);
       workers_done_.fetch_add(1, std::memory_order_release);
     }
   }
@@ -122,7 +127,11 @@ void ThreadPool::run(int64_t n_tasks, const std::function<void(int64_t)>& fn, in
   job_workers_ = static_cast<int>(std::min<int64_t>(threads - 1, n_tasks - 1));
   const uint64_t next_generation =
       ((generation_.load(std::memory_order_relaxed) & ~kWorkerMask) + kGenerationStep) | static_cast<uint64_t>(job_workers_);
-  next_task_.store(0, std::memory_order_relaxed);
+  const int participants = job_workers_ + 1;
+  for (int p = 0; p < participants; ++p) {
+    shares_[static_cast<size_t>(p)].next.store(n_tasks * p / participants, std::memory_order_relaxed);
+    shares_[static_cast<size_t>(p)].end = n_tasks * (p + 1) / participants;
+  }
   workers_done_.store(0, std::memory_order_relaxed);
   error_ = nullptr;
   {
@@ -132,7 +141,7 @@ void ThreadPool::run(int64_t n_tasks, const std::function<void(int64_t)>& fn, in
     generation_.store(next_generation, std::memory_order_release);
   }
   wake_.notify_all();
-  do_tasks();
+  do_tasks(0);
   // Every worker of the generation must check in (not only finish the
   // tasks): job_fn_ and the counters are reused by the next run.
   // After a short spin, yield: on a busy (oversubscribed) machine the worker
