@@ -1,10 +1,13 @@
 #include "base/thread_pool.h"
 
 #include <algorithm>
+#include <climits>
 #include <chrono>
 #include <fstream>
 #include <set>
 #include <string>
+
+#include "base/error.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -64,14 +67,32 @@ ThreadPool& ThreadPool::global() {
   return pool;
 }
 
+namespace {
+
+uint64_t pack_range(int64_t front, int64_t back) {
+  return static_cast<uint64_t>(front) | (static_cast<uint64_t>(back) << 32);
+}
+
+// The next task of `range` from the front (own share) or the back (a
+// share being helped with), or -1 when it is empty.
+int64_t claim(std::atomic<uint64_t>& range, bool from_front) {
+  uint64_t r = range.load(std::memory_order_relaxed);
+  for (;;) {
+    const int64_t front = static_cast<int64_t>(r & 0xffffffffu), back = static_cast<int64_t>(r >> 32);
+    if (front >= back) return -1;
+    const uint64_t next = from_front ? pack_range(front + 1, back) : pack_range(front, back - 1);
+    if (range.compare_exchange_weak(r, next, std::memory_order_relaxed)) return from_front ? front : back - 1;
+  }
+}
+
+}  // namespace
+
 void ThreadPool::do_tasks(int participant) {
   const auto& fn = *job_fn_;
   const int participants = job_workers_ + 1;
   for (int i = 0; i < participants; ++i) {
-    TaskShare& share = shares_[static_cast<size_t>((participant + i) % participants)];
-    for (;;) {
-      const int64_t task = share.next.fetch_add(1, std::memory_order_relaxed);
-      if (task >= share.end) break;
+    std::atomic<uint64_t>& range = shares_[static_cast<size_t>((participant + i) % participants)].range;
+    for (int64_t task; (task = claim(range, i == 0)) >= 0;) {
       try {
         fn(task);
       } catch (...) {
@@ -112,6 +133,7 @@ void ThreadPool::worker_loop(int index) {
 
 void ThreadPool::run(int64_t n_tasks, const std::function<void(int64_t)>& fn, int max_threads) {
   if (n_tasks <= 0) return;
+  if (n_tasks > INT32_MAX) fail("ThreadPool::run: ", n_tasks, " tasks, more than the ", INT32_MAX, " one run takes");
   const int threads = max_threads <= 0 ? size() : std::min(max_threads, size());
   bool idle = false;
   if (threads <= 1 || n_tasks == 1 || !running_.compare_exchange_strong(idle, true, std::memory_order_acquire)) {
@@ -129,8 +151,8 @@ void ThreadPool::run(int64_t n_tasks, const std::function<void(int64_t)>& fn, in
       ((generation_.load(std::memory_order_relaxed) & ~kWorkerMask) + kGenerationStep) | static_cast<uint64_t>(job_workers_);
   const int participants = job_workers_ + 1;
   for (int p = 0; p < participants; ++p) {
-    shares_[static_cast<size_t>(p)].next.store(n_tasks * p / participants, std::memory_order_relaxed);
-    shares_[static_cast<size_t>(p)].end = n_tasks * (p + 1) / participants;
+    shares_[static_cast<size_t>(p)].range.store(
+        pack_range(n_tasks * p / participants, n_tasks * (p + 1) / participants), std::memory_order_relaxed);
   }
   workers_done_.store(0, std::memory_order_relaxed);
   error_ = nullptr;

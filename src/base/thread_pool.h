@@ -37,10 +37,11 @@ class ThreadPool {
   // `max_threads` threads (0 or more than size(): all), the caller included;
   // returns when all are done. Each thread starts on its own contiguous
   // share of the tasks (in order, so a matmul's thread streams one region)
-  // and then claims what is left of the others', so uneven tasks balance.
+  // and then claims what is left of the others' from their ends, so uneven
+  // tasks balance. At most 2^31 - 1 tasks.
   // (One shared counter cost a cache-line transfer per claim: a 64-task run
-  // of empty tasks took 5.4 us against 2.7 now, and Q4_0 decode read 0.78
-  // of the bandwidth probe against 0.83 now, interleaved A/B.) The first exception thrown by a task is rethrown here.
+  // of empty tasks took 5.4 us against 1.7 now, and in interleaved A/B runs
+  // Q4_0 decode read 0.61-0.78 of the bandwidth probe against 0.73-0.83.) The first exception thrown by a task is rethrown here.
   // A run started while another is in progress (from a task, or another
   // thread) executes serially on its caller instead of deadlocking.
   void run(int64_t n_tasks, const std::function<void(int64_t)>& fn, int max_threads = 0);
@@ -59,12 +60,14 @@ class ThreadPool {
   const std::function<void(int64_t)>* job_fn_ = nullptr;
   int64_t job_tasks_ = 0;
   int job_workers_ = 0;  // workers (not counting the caller) taking part; also in generation_
-  // Each participant's contiguous share of the tasks, claimed from the
-  // front by its owner and, once a participant's own share is done, by the
-  // others (each share on its own cache line).
+  // Each participant's contiguous share of the tasks: its owner claims from
+  // the front, the others (once their own share is done) from the back, so
+  // the owner's stream stays in order and a thief takes the share's last,
+  // for the guided splits smallest, tasks. Front (low 32 bits) and back
+  // (high 32 bits) are one word, claimed by compare-and-swap; each share on
+  // its own cache line.
   struct alignas(64) TaskShare {
-    std::atomic<int64_t> next{0};
-    int64_t end = 0;
+    std::atomic<uint64_t> range{0};
   };
   std::unique_ptr<TaskShare[]> shares_;
   std::atomic<int> workers_done_{0};

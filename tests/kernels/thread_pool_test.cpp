@@ -3,9 +3,14 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include <atomic>
 #include <stdexcept>
 #include <vector>
+
+#include "base/error.h"
 
 namespace nomoat {
 namespace {
@@ -20,6 +25,34 @@ TEST(ThreadPool, RunsEveryTaskExactlyOnce) {
       for (int64_t t = 0; t < n; ++t) ASSERT_EQ(hits[static_cast<size_t>(t)].load(), 1) << n << " " << max_threads;
     }
   }
+}
+
+// Each thread starts on its own share of the tasks (the caller on the
+// first); threads done with theirs take the rest of a share from its back.
+TEST(ThreadPool, IdleThreadsTakeOverTheEndOfASlowShare) {
+  ThreadPool pool(4);
+  std::vector<std::thread::id> ran_on(16);
+  std::vector<std::atomic<int>> hits(16);
+  std::vector<int> order(16);
+  std::atomic<int> started{0};
+  pool.run(16, [&](int64_t t) {
+    order[static_cast<size_t>(t)] = started.fetch_add(1);
+    ran_on[static_cast<size_t>(t)] = std::this_thread::get_id();
+    hits[static_cast<size_t>(t)].fetch_add(1);
+    if (t == 0) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  });
+  for (auto& h : hits) EXPECT_EQ(h.load(), 1);
+  EXPECT_EQ(ran_on[0], std::this_thread::get_id());  // the caller's share is tasks 0-3
+  for (int t = 1; t < 4; ++t) EXPECT_NE(ran_on[static_cast<size_t>(t)], ran_on[0]) << t;  // taken while task 0 slept
+  EXPECT_LT(order[3], order[2]);  // from the back
+  EXPECT_LT(order[2], order[1]);
+}
+
+TEST(ThreadPool, RefusesMoreTasksThanOneRunTakes) {
+  ThreadPool pool(2);
+  std::atomic<int64_t> ran{0};
+  EXPECT_THROW(pool.run(int64_t{1} << 31, [&](int64_t) { ran.fetch_add(1); }), Error);
+  EXPECT_EQ(ran.load(), 0);
 }
 
 TEST(ThreadPool, ManyBackToBackRunsAndSleepingWorkers) {
