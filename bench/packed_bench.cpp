@@ -9,6 +9,10 @@
 //   BM_PackedMatvec/type/threads/mib: one token (decode) against 256 MiB
 //     of weights on 2 threads (GB/s, a read-bandwidth probe right after,
 //     their ratio), or 1 MiB in L2 on one thread (the compute ceiling).
+//   BM_PackedMatvecShapes/rows/cols: decode (Q4_0, one token, 2 threads)
+//     cycling through matrices of one layer shape, 256 MiB in all, as a
+//     share of the read probe: the per-call costs (pool hand-off, the
+//     prefetch ramp at each start, the tail) that one 256 MiB matrix hides.
 // Run e.g.:
 //   build/bench/nomoat_bench --benchmark_filter=Packed --benchmark_repetitions=3
 //     --benchmark_report_aggregates_only=true
@@ -141,6 +145,41 @@ void BM_PackedMatvec(benchmark::State& state) {
     state.counters["ratio"] = gbs / bw;
   }
 }
+void BM_PackedMatvecShapes(benchmark::State& state) {
+  const int64_t rows = state.range(0), cols = state.range(1);
+  if (!isa_uses_packed_weights(active_isa())) {
+    state.SkipWithError("no packed kernels on this CPU");
+    return;
+  }
+  const int threads = std::min(2, ThreadPool::global().size());
+  std::vector<std::unique_ptr<PackedWeights>> ws;
+  size_t bytes = 0;
+  while (bytes < (size_t{256} << 20)) {
+    ws.push_back(make_weights(DType::Q4_0, rows, cols, 256));
+    bytes += ws.back()->packed->bytes;
+  }
+  std::vector<float> x(static_cast<size_t>(cols), 0.25f), y(static_cast<size_t>(rows));
+  const auto t0 = std::chrono::steady_clock::now();
+  for (auto _ : state) {
+    for (const auto& w : ws) matmul(w->view, x.data(), 1, y.data(), threads);
+    benchmark::DoNotOptimize(y.data());
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double gbs = static_cast<double>(bytes) * static_cast<double>(state.iterations()) / seconds / 1e9;
+  const double bw = measure_read_bandwidth(uint64_t{256} << 20, threads, 1).best / 1e9;
+  state.counters["GB/s"] = gbs;
+  state.counters["bw_GB/s"] = bw;
+  state.counters["ratio"] = gbs / bw;
+  state.counters["matrices"] = static_cast<double>(ws.size());
+}
+BENCHMARK(BM_PackedMatvecShapes)
+    ->Args({2048, 2048})   // attention q / o
+    ->Args({512, 2048})    // k / v
+    ->Args({8192, 2048})   // FFN gate / up
+    ->Args({2048, 8192})   // FFN down
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
 BENCHMARK(BM_PackedMatvec)
     ->ArgsProduct({{0, 1, 2, 3}, {2}, {256}})
     ->ArgsProduct({{0, 1, 2, 3}, {1}, {1}})
