@@ -1,6 +1,8 @@
 #include "model/model.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include "base/error.h"
@@ -107,24 +109,45 @@ void Model::repack(int threads) {
     for (MatrixView* v : {&l.wq, &l.wk, &l.wv, &l.wo, &l.wqkv, &l.w_gate, &l.w_up, &l.w_down}) views.push_back(v);
   }
   // One huge-page buffer for all of them (base/huge_pages.h), each matrix
-  // at a 64-byte boundary in it.
-  std::vector<size_t> offsets;
+  // at a 64-byte boundary in it: the packable types in their packed layout,
+  // the others (F16, BF16, F32, the other quant types) as they are. Decode
+  // streams every matrix once per token; from the file's page cache (4 KiB
+  // pages) F16 decode ran 13-20 % slower.
+  struct Place {
+    MatrixView* view;
+    size_t offset;
+    bool pack;
+  };
+  std::vector<Place> places;
   size_t total = 0;
   for (MatrixView* v : views) {
-    if (v->empty() || !packable(v->type)) continue;
-    offsets.push_back(total);
-    total += (packed_matrix_bytes(*v) + 63) / 64 * 64;
+    if (v->empty()) continue;
+    const bool pack = packable(v->type);
+    places.push_back({v, total, pack});
+    const size_t bytes = pack ? packed_matrix_bytes(*v) : v->row_bytes * static_cast<size_t>(v->rows);
+    total += (bytes + 63) / 64 * 64;
   }
   if (total == 0) return;
   packed_memory_ = allocate_huge_pages(total, "repacking the weights");
-  size_t next = 0;
-  for (MatrixView* v : views) {
-    if (v->empty() || !packable(v->type)) continue;
-    packed_.push_back(pack_matrix(*v, threads, packed_memory_.get() + offsets[next++]));
-    v->packed = packed_.back().get();
+  for (const Place& p : places) {
+    MatrixView* v = p.view;
+    uint8_t* dst = packed_memory_.get() + p.offset;
+    const size_t src_bytes = v->row_bytes * static_cast<size_t>(v->rows);
+    if (p.pack) {
+      packed_.push_back(pack_matrix(*v, threads, dst));
+      v->packed = packed_.back().get();
+    } else {
+      constexpr size_t kChunk = size_t{4} << 20;
+      const uint8_t* src = v->data;
+      ThreadPool::global().run(static_cast<int64_t>((src_bytes + kChunk - 1) / kChunk), [&](int64_t c) {
+        const size_t begin = static_cast<size_t>(c) * kChunk;
+        std::memcpy(dst + begin, src + begin, std::min(kChunk, src_bytes - begin));
+      }, threads);
+    }
     // The source bytes are not read again (a tied output's embedding rows
     // fault back in from the file when looked up).
-    file_.drop_pages(v->data, v->row_bytes * static_cast<size_t>(v->rows));
+    file_.drop_pages(v->data, src_bytes);
+    if (!p.pack) v->data = dst;
   }
 }
 

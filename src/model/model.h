@@ -46,8 +46,9 @@ struct PackedMatrix;
 
 struct LoadOptions {
   // Copy quantized matrices into the kernels' row-interleaved layout
-  // (tensor/packed.h) when the CPU has kernels for it; the mapped source
-  // pages are then dropped, so memory stays about one model's size.
+  // (tensor/packed.h) when the CPU has kernels for it, and the other weight
+  // matrices as they are, all into one buffer on huge pages; the mapped
+  // source pages are then dropped, so memory stays about one model's size.
   bool repack = true;
   int threads = 0;  // for repacking; 0: all of the pool
   // A Hugging Face folder is converted once to a cached GGUF (model/hf_cache.h);
