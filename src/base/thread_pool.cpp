@@ -145,7 +145,6 @@ void ThreadPool::run(int64_t n_tasks, const std::function<void(int64_t)>& fn, in
     ~Release() { flag.store(false, std::memory_order_release); }
   } release{running_};
   job_fn_ = &fn;
-  job_tasks_ = n_tasks;
   job_workers_ = static_cast<int>(std::min<int64_t>(threads - 1, n_tasks - 1));
   const uint64_t next_generation =
       ((generation_.load(std::memory_order_relaxed) & ~kWorkerMask) + kGenerationStep) | static_cast<uint64_t>(job_workers_);

@@ -41,9 +41,10 @@ class ThreadPool {
   // tasks balance. At most 2^31 - 1 tasks.
   // (One shared counter cost a cache-line transfer per claim: a 64-task run
   // of empty tasks took 5.4 us against 1.7 now, and in interleaved A/B runs
-  // Q4_0 decode read 0.61-0.78 of the bandwidth probe against 0.73-0.83.) The first exception thrown by a task is rethrown here.
-  // A run started while another is in progress (from a task, or another
-  // thread) executes serially on its caller instead of deadlocking.
+  // Q4_0 decode read 0.61-0.78 of the bandwidth probe against 0.73-0.83.)
+  // The first exception thrown by a task is rethrown here. A run started
+  // while another is in progress (from a task, or another thread) executes
+  // serially on its caller instead of deadlocking.
   void run(int64_t n_tasks, const std::function<void(int64_t)>& fn, int max_threads = 0);
 
   // Process-wide pool sized to the physical cores, created on first use.
@@ -58,7 +59,6 @@ class ThreadPool {
 
   // Current job; written by run() before the generation bump that publishes it.
   const std::function<void(int64_t)>* job_fn_ = nullptr;
-  int64_t job_tasks_ = 0;
   int job_workers_ = 0;  // workers (not counting the caller) taking part; also in generation_
   // Each participant's contiguous share of the tasks: its owner claims from
   // the front, the others (once their own share is done) from the back, so

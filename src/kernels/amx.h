@@ -1,8 +1,8 @@
 // Intel AMX (tile matrix multiply) availability. The AMX kernels
 // (packed_matmul_amx.cpp, bf16 tiles) run prompt batches where the CPU has
 // AMX-BF16, AVX512-BF16 and AMX-INT8 (bench's peak loop) and the OS lets
-// this process use the tile registers; decode keeps the AVX-512 VNNI kernels (one token fills one
-// row of a 16-row tile).
+// this process use the tile registers; decode keeps the AVX-512 VNNI
+// kernels (one token would fill one row of a 16-row tile).
 #pragma once
 
 #include <optional>

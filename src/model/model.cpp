@@ -128,10 +128,10 @@ void Model::repack(int threads) {
     total += (bytes + 63) / 64 * 64;
   }
   if (total == 0) return;
-  packed_memory_ = allocate_huge_pages(total, "repacking the weights");
+  weight_memory_ = allocate_huge_pages(total, "repacking the weights");
   for (const Place& p : places) {
     MatrixView* v = p.view;
-    uint8_t* dst = packed_memory_.get() + p.offset;
+    uint8_t* dst = weight_memory_.get() + p.offset;
     const size_t src_bytes = v->row_bytes * static_cast<size_t>(v->rows);
     if (p.pack) {
       packed_.push_back(pack_matrix(*v, threads, dst));

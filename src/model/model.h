@@ -92,7 +92,9 @@ class Model {
 
   GgufFile file_;
   ModelSpec spec_;
-  HugeBuffer packed_memory_{nullptr, nullptr};  // what packed_ points into
+  // The repacked and the copied weight matrices (repack): packed_ and the
+  // views point into it.
+  HugeBuffer weight_memory_{nullptr, nullptr};
   std::vector<std::unique_ptr<PackedMatrix>> packed_;
 };
 
