@@ -17,6 +17,7 @@
 #include <random>
 #include <vector>
 
+#include "base/huge_pages.h"
 #include "base/thread_pool.h"
 #include "kernels/fast_matmul.h"
 #include "tensor/dtype.h"
@@ -61,7 +62,9 @@ double read_bandwidth_gbs() {
 }
 
 struct Weights {
-  std::vector<uint8_t> data;
+  // On huge pages, where a loaded model keeps its weights on AVX-512 VNNI
+  // machines (Model::repack copies every matrix there).
+  HugeBuffer data{nullptr, [](void*) {}};
   MatrixView view;
 };
 
@@ -73,23 +76,23 @@ const Weights& weights(DType type) {
   static Weights cache[std::size(slots)];
   const int slot = static_cast<int>(std::find(std::begin(slots), std::end(slots), type) - std::begin(slots));
   Weights& w = cache[slot];
-  if (!w.data.empty()) return w;
+  if (w.data) return w;
   const size_t row_bytes = dtype_row_bytes(type, kCols);
   const int64_t rows = static_cast<int64_t>(kWeightBytes / row_bytes);
-  w.data.resize(row_bytes * static_cast<size_t>(rows));
+  w.data = allocate_huge_pages(row_bytes * static_cast<size_t>(rows), "benchmark weights");
   std::mt19937 rng(11);
   std::normal_distribution<float> dist(0.0f, 0.02f);
   std::vector<float> row(kCols);
   constexpr int64_t kDistinct = 64;
   for (int64_t r = 0; r < kDistinct; ++r) {
     for (auto& v : row) v = dist(rng);
-    dtype_traits(type).quantize(row.data(), w.data.data() + row_bytes * static_cast<size_t>(r), kCols);
+    dtype_traits(type).quantize(row.data(), w.data.get() + row_bytes * static_cast<size_t>(r), kCols);
   }
   for (int64_t r = kDistinct; r < rows; ++r) {
-    std::memcpy(w.data.data() + row_bytes * static_cast<size_t>(r),
-                w.data.data() + row_bytes * static_cast<size_t>(r % kDistinct), row_bytes);
+    std::memcpy(w.data.get() + row_bytes * static_cast<size_t>(r),
+                w.data.get() + row_bytes * static_cast<size_t>(r % kDistinct), row_bytes);
   }
-  w.view = MatrixView{w.data.data(), type, kCols, rows, row_bytes};
+  w.view = MatrixView{w.data.get(), type, kCols, rows, row_bytes};
   return w;
 }
 

@@ -271,6 +271,20 @@ Isa active_isa() {
   return isa;
 }
 
+int decode_prefetch_bytes() {
+  static const int bytes = [] {
+    if (const char* env = std::getenv("NOMOAT_PREFETCH"); env && *env) return std::max(0, std::atoi(env));
+#if defined(__x86_64__)
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (__get_cpuid(0, &eax, &ebx, &ecx, &edx) && ebx == 0x756e6547 && edx == 0x49656e69 && ecx == 0x6c65746e) {
+      return 3072;  // "GenuineIntel"
+    }
+#endif
+    return 0;
+  }();
+  return bytes;
+}
+
 bool has_fast_matmul(Isa isa, const MatrixView& w) { return kernel_for(isa, w.type) != nullptr; }
 
 void matmul_fast(Isa isa, const MatrixView& w, const float* x, int64_t n_vectors, float* y, int threads) {
@@ -288,6 +302,7 @@ void matmul_fast(Isa isa, const MatrixView& w, const float* x, int64_t n_vectors
   base.n_vectors = n_vectors;
   base.x = x;
   base.y = y;
+  if (n_vectors == 1 && isa != Isa::Scalar) base.prefetch = decode_prefetch_bytes();
   if (isa == Isa::Avx512 && n_vectors > 1 && !uses_quantized_activations(w.type)) {
     // Once per matmul, not per task: every task reads all of x.
     thread_local std::vector<double> x_double;

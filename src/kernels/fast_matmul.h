@@ -125,7 +125,19 @@ struct MatmulTask {
   int64_t x_double_stride = 0;
   QuantizedActivations acts;   // Q8_0/Q4_0 weights
   float* y = nullptr;
+  int prefetch = 0;  // decode: software prefetch distance in bytes (0: none)
 };
+
+// How far ahead decode kernels (packed and GGUF layout alike) prefetch
+// weights in software: NOMOAT_PREFETCH (bytes, 0 = off) if set; else 3072
+// on Intel CPUs, and 0 elsewhere (on AMD Zen 4, 2-8 KiB ahead made decode
+// slower). On the Intel VM the hardware prefetchers alone left Q4_0 decode
+// well below the read bandwidth; into L2, 1/2/2.5/3/3.5/4/6 KiB ahead read
+// 0.77/0.84/0.89/0.88-0.95/0.92/0.89/0.87 of the probe (Q4_0, 256 MiB, 2
+// threads, interleaved; the other types peaked at 3-3.5 KiB too). The GGUF
+// layout kernels read one row at a time: rows_in_tiles prefetches the whole
+// row that far ahead before each (Q4_1/Q5_0/Q2_K decode read 2x faster).
+int decode_prefetch_bytes();
 
 using MatmulKernel = void (*)(const MatmulTask& task);
 

@@ -210,19 +210,6 @@ PackedActivations prepare_bf16_activations(const float* x, int64_t n, int64_t k,
 
 }  // namespace
 
-int decode_prefetch_bytes() {
-  static const int bytes = [] {
-    if (const char* env = std::getenv("NOMOAT_PREFETCH"); env && *env) return std::max(0, std::atoi(env));
-#if defined(__x86_64__)
-    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-    if (__get_cpuid(0, &eax, &ebx, &ecx, &edx) && ebx == 0x756e6547 && edx == 0x49656e69 && ecx == 0x6c65746e) {
-      return 3072;  // "GenuineIntel"
-    }
-#endif
-    return 0;
-  }();
-  return bytes;
-}
 
 namespace {
 // -1: environment decides; 0: off; 1: on where supported.

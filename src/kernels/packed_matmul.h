@@ -143,15 +143,6 @@ extern const AmxKernels kAmxKernels;
 inline constexpr int64_t kAmxMinTokens = 16;
 inline constexpr int64_t kAmxTileTokens = 16;
 
-// How far ahead decode prefetches weights in software: NOMOAT_PREFETCH
-// (bytes, 0 = off) if set; else 3072 on Intel CPUs, and 0 elsewhere (on AMD
-// Zen 4, 2-8 KiB ahead made decode slower). On the Intel VM the hardware
-// prefetchers alone left Q4_0 decode well below the read bandwidth; into
-// L2, 1/2/2.5/3/3.5/4/6 KiB ahead read 0.77/0.84/0.89/0.88-0.95/0.92/0.89/
-// 0.87 of the probe (Q4_0, 256 MiB, 2 threads, interleaved; the other
-// types peaked at 3-3.5 KiB too).
-int decode_prefetch_bytes();
-
 // Whether weights should be packed at load for `isa` (it has packed kernels).
 bool isa_uses_packed_weights(Isa isa);
 // Whether matmul_packed can run `w` on `isa` (w.packed set, kernel present).

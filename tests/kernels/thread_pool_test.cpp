@@ -35,7 +35,16 @@ TEST(ThreadPool, IdleThreadsTakeOverTheEndOfASlowShare) {
   std::vector<std::atomic<int>> hits(16);
   std::vector<int> order(16);
   std::atomic<int> started{0};
+  std::atomic<bool> task0_started{false};
   pool.run(16, [&](int64_t t) {
+    if (t == 0) {
+      task0_started.store(true);
+    } else if (t >= 4) {
+      // The workers' own shares wait for task 0, so on a loaded machine no
+      // worker can finish early and take task 0 before the caller starts.
+      const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      while (!task0_started.load() && std::chrono::steady_clock::now() < give_up) std::this_thread::yield();
+    }
     order[static_cast<size_t>(t)] = started.fetch_add(1);
     ran_on[static_cast<size_t>(t)] = std::this_thread::get_id();
     hits[static_cast<size_t>(t)].fetch_add(1);
