@@ -19,6 +19,7 @@
 
 #include "base/huge_pages.h"
 #include "base/thread_pool.h"
+#include "engine/benchmark.h"
 #include "kernels/fast_matmul.h"
 #include "tensor/dtype.h"
 #include "tensor/view.h"
@@ -29,37 +30,12 @@ namespace {
 constexpr int64_t kCols = 4096;
 // Weights well beyond the 32 MiB L3, so every pass reads memory.
 constexpr size_t kWeightBytes = size_t{256} << 20;
-constexpr size_t kStreamBytes = size_t{512} << 20;
 
 int bench_threads() { return ThreadPool::global().size(); }
 
-// Plain read bandwidth on the pool's threads: each task sums a contiguous
-// 1 MiB slice with independent accumulators (so it is bound by loads).
-double read_bandwidth_gbs() {
-  static std::vector<uint64_t> buffer(kStreamBytes / 8, 1);
-  constexpr int64_t kSlice = (1 << 20) / 8;
-  const int64_t n_tasks = static_cast<int64_t>(buffer.size()) / kSlice;
-  std::vector<uint64_t> sums(static_cast<size_t>(n_tasks));
-  double best = 0.0;
-  for (int pass = 0; pass < 3; ++pass) {
-    const auto start = std::chrono::steady_clock::now();
-    ThreadPool::global().run(n_tasks, [&](int64_t task) {
-      const uint64_t* p = buffer.data() + task * kSlice;
-      uint64_t a = 0, b = 0, c = 0, d = 0;
-      for (int64_t i = 0; i < kSlice; i += 4) {
-        a += p[i];
-        b += p[i + 1];
-        c += p[i + 2];
-        d += p[i + 3];
-      }
-      sums[static_cast<size_t>(task)] = a + b + c + d;
-    });
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    benchmark::DoNotOptimize(sums.data());
-    best = std::max(best, static_cast<double>(kStreamBytes) / s / 1e9);
-  }
-  return best;
-}
+// The read bandwidth on the pool's threads, measured as `nomoat bench
+// --roofline` does (engine/benchmark.h).
+double read_bandwidth_gbs() { return measure_read_bandwidth(kWeightBytes, bench_threads(), 1).best / 1e9; }
 
 struct Weights {
   // On huge pages, where a loaded model keeps its weights on AVX-512 VNNI
