@@ -17,7 +17,7 @@ void dequantize_row(const MatrixView& w, int64_t r, float* out) {
 
 void matmul(const MatrixView& w, const float* x, int64_t n_vectors, float* y, int threads) {
   const Isa isa = active_isa();
-  if (w.packed && has_packed_matmul(isa, w)) {
+  if (has_packed_matmul(isa, w) || amx_takes(isa, w, n_vectors)) {
     matmul_packed(isa, w, x, n_vectors, y, threads);
   } else if (has_fast_matmul(isa, w)) {
     matmul_fast(isa, w, x, n_vectors, y, threads);
@@ -30,12 +30,13 @@ void matmul_shared_input(std::span<const MatrixView* const> ws, const float* x, 
                          std::span<float* const> ys, int threads) {
   if (ws.size() != ys.size()) fail("matmul_shared_input: ", ws.size(), " matrices but ", ys.size(), " outputs");
   const Isa isa = active_isa();
-  bool packed = true;
+  bool packed = true, amx = true;  // every matrix packed, or every one on AMX
   for (const MatrixView* w : ws) {
     if (w->cols != ws[0]->cols) fail("matmul_shared_input: widths ", ws[0]->cols, " and ", w->cols, " differ");
     packed = packed && has_packed_matmul(isa, *w);
+    amx = amx && amx_takes(isa, *w, n_vectors);
   }
-  if (packed) {
+  if (packed || amx) {
     matmul_packed_shared(isa, ws.data(), ws.size(), x, n_vectors, ys.data(), threads);
     return;
   }

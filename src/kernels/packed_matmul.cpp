@@ -48,11 +48,23 @@ PackedKernel amx_kernel(DType type) {
   }
 }
 
+// A quantized type the AMX kernels can take in its GGUF layout: a
+// dequantizer, and blocks of whole 32-value tiles.
+bool gguf_amx_type(DType type) {
+  const DTypeTraits& t = dtype_traits(type);
+  return t.is_quantized && t.dequantize != nullptr && t.block_size % kQK == 0;
+}
+
+// The AMX kernel for w: its packed type's, or the GGUF-layout one.
+PackedKernel amx_kernel_for(const MatrixView& w) {
+  if (w.packed) return amx_kernel(w.type);
+  return gguf_amx_type(w.type) ? kAmxKernels.gguf : nullptr;
+}
+
 const PackedKernels& vnni_kernels() { return gfni_enabled() ? kAvx512GfniPackedKernels : kAvx512PackedKernels; }
 
-PackedKernel packed_kernel(Isa isa, DType type, bool amx = false) {
+PackedKernel packed_kernel(Isa isa, DType type) {
   if (!isa_uses_packed_weights(isa)) return nullptr;
-  if (amx) return amx_kernel(type);
   const PackedKernels& k = vnni_kernels();
   switch (type) {
     case DType::Q8_0: return k.q8_0;
@@ -249,6 +261,10 @@ bool has_packed_matmul(Isa isa, const MatrixView& w) {
   return w.packed != nullptr && packed_kernel(isa, w.type) != nullptr;
 }
 
+bool amx_takes(Isa isa, const MatrixView& w, int64_t n_vectors) {
+  return n_vectors >= kAmxMinTokens && isa_uses_packed_weights(isa) && amx_enabled() && amx_kernel_for(w) != nullptr;
+}
+
 namespace {
 
 // One matrix of a packed matmul: its kernel, blocking and tasks.
@@ -260,20 +276,57 @@ struct PackedJob {
   int64_t tasks() const { return (base.t_end + tokens_per_block - 1) / tokens_per_block * tasks_per_block; }
 };
 
+// The 16-row groups a job's tasks walk: a packed matrix's, or (AMX only)
+// 16 consecutive GGUF rows with the type's own blocks.
+struct GroupLayout {
+  const uint8_t* data = nullptr;
+  size_t group_bytes = 0, block_bytes = 0;
+  int64_t blocks = 0, chunk_blocks = 0, rows = 0, row_groups = 0;
+  size_t row_bytes = 0;  // GGUF layout only
+  DequantizeFn dequantize = nullptr;
+};
+
+GroupLayout layout_of(const MatrixView& w) {
+  GroupLayout l;
+  l.rows = w.rows;
+  if (const PackedMatrix* p = w.packed) {
+    l.data = p->data.get();
+    l.group_bytes = p->group_bytes;
+    l.block_bytes = p->body_bytes + p->tail_bytes;
+    l.blocks = p->blocks;
+    l.chunk_blocks = p->chunk_blocks;
+    l.row_groups = p->row_groups;
+    return l;
+  }
+  const DTypeTraits& t = dtype_traits(w.type);
+  l.data = w.data;
+  l.row_bytes = w.row_bytes;
+  l.group_bytes = w.row_bytes * kPackRows;
+  l.block_bytes = t.block_bytes;
+  l.blocks = w.cols / t.block_size;
+  l.chunk_blocks = std::max<int64_t>(1, 256 / t.block_size);  // slices in whole K-quant super-blocks
+  l.row_groups = (w.rows + kPackRows - 1) / kPackRows;
+  l.dequantize = t.dequantize;
+  return l;
+}
+
 PackedJob plan_job(const MatrixView& w, PackedKernel kernel, const PackedActivations& acts, bool amx, int64_t n_vectors,
                    float* y, int split_threads) {
-  const PackedMatrix& p = *w.packed;
+  const GroupLayout p = layout_of(w);
   PackedJob job;
   job.kernel = kernel;
   PackedTask& base = job.base;
-  base.data = p.data.get();
+  base.data = p.data;
   base.group_bytes = p.group_bytes;
   base.blocks = p.blocks;
-  base.block_bytes = p.body_bytes + p.tail_bytes;
+  base.block_bytes = p.block_bytes;
   base.chunk_blocks = p.chunk_blocks;
   base.rows = p.rows;
   base.acts = &acts;
   base.y = y;
+  base.row_bytes = p.row_bytes;
+  base.block_values = w.cols / p.blocks;
+  base.dequantize = p.dequantize;
   base.t_end = n_vectors;  // until run_jobs cuts it into token blocks
   base.prefetch = n_vectors == 1 ? decode_prefetch_bytes() : 0;
 
@@ -370,11 +423,16 @@ void matmul_packed(Isa isa, const MatrixView& w, const float* x, int64_t n_vecto
 void matmul_packed_shared(Isa isa, const MatrixView* const* ws, size_t n_matrices, const float* x, int64_t n_vectors,
                           float* const* ys, int threads) {
   if (n_vectors <= 0 || n_matrices == 0) return;
-  bool amx = n_vectors >= kAmxMinTokens && amx_enabled();
+  bool amx = true;
   int64_t work = 0;
   for (size_t i = 0; i < n_matrices; ++i) {
-    amx = amx && packed_kernel(isa, ws[i]->type, true) != nullptr;
+    amx = amx && amx_takes(isa, *ws[i], n_vectors);
     work += ws[i]->rows * ws[i]->cols * n_vectors;
+  }
+  for (size_t i = 0; i < n_matrices && !amx; ++i) {
+    if (!has_packed_matmul(isa, *ws[i])) {
+      fail("packed matmul: ", dtype_name(ws[i]->type), " matrix ", i, " is neither packed nor taken by AMX");
+    }
   }
   const int64_t k = ws[0]->cols;
   ThreadPool& pool = ThreadPool::global();
@@ -396,7 +454,8 @@ void matmul_packed_shared(Isa isa, const MatrixView* const* ws, size_t n_matrice
                        : prepare_activations(isa, w.type, x, n_vectors, k, n_threads, scratch[slot]);
       prepared[slot] = true;
     }
-    jobs.push_back(plan_job(w, packed_kernel(isa, w.type, amx), acts[slot], amx, n_vectors, ys[i], n_threads));
+    jobs.push_back(plan_job(w, amx ? amx_kernel_for(w) : packed_kernel(isa, w.type), acts[slot], amx, n_vectors, ys[i],
+                            n_threads));
   }
   run_jobs(jobs, n_vectors, n_threads);
 }

@@ -36,6 +36,7 @@
 #include <optional>
 
 #include "kernels/fast_matmul.h"
+#include "tensor/dtype.h"
 
 namespace nomoat::kernels {
 
@@ -92,6 +93,13 @@ struct PackedTask {
   // Decode only: bytes ahead of the block being read that the kernel
   // prefetches (0: none); decode_prefetch_bytes().
   int prefetch = 0;
+  // A matrix in its GGUF layout (AmxKernels::gguf): data holds the rows as
+  // stored, row_bytes apart, a "group" is 16 consecutive rows, and a block
+  // is one of the type's blocks (block_values values), turned into floats
+  // by `dequantize`. Unset for packed matrices.
+  size_t row_bytes = 0;
+  int64_t block_values = 0;
+  DequantizeFn dequantize = nullptr;
 };
 
 // At most this many tokens per VNNI task (those kernels keep partial sums
@@ -133,6 +141,11 @@ struct AmxKernels {
   PackedKernel q4_0 = nullptr;
   PackedKernel q4_k = nullptr;
   PackedKernel q6_k = nullptr;
+  // Any quantized type in its GGUF layout (the types without a packed
+  // layout, and every type under --no-repack): each task dequantizes its
+  // rows' k slice with the type's dequantizer (tensor/) and rounds it to
+  // bf16 B tiles.
+  PackedKernel gguf = nullptr;
   // Tokens [t0, t1) of x (n x k floats) into the bf16 layout above.
   void (*activations)(const float* x, int64_t t0, int64_t t1, int64_t k, int64_t n_tiles, uint16_t* out) = nullptr;
 };
@@ -143,14 +156,21 @@ extern const AmxKernels kAmxKernels;
 inline constexpr int64_t kAmxMinTokens = 16;
 inline constexpr int64_t kAmxTileTokens = 16;
 
+// Whether a batch of n_vectors tokens against w runs on AMX in
+// matmul_packed: at least kAmxMinTokens, amx_enabled(), an AVX-512 VNNI
+// `isa`, and w either packed (types with AMX kernels) or a quantized type
+// with a dequantizer in its GGUF layout (whole 32-value blocks).
+bool amx_takes(Isa isa, const MatrixView& w, int64_t n_vectors);
+
 // Whether weights should be packed at load for `isa` (it has packed kernels).
 bool isa_uses_packed_weights(Isa isa);
 // Whether matmul_packed can run `w` on `isa` (w.packed set, kernel present).
 bool has_packed_matmul(Isa isa, const MatrixView& w);
-// y[t][r] = sum_c w[r][c] x[t][c] from w.packed, like kernels::matmul.
+// y[t][r] = sum_c w[r][c] x[t][c] from w.packed (or, where amx_takes, from
+// w's GGUF rows), like kernels::matmul.
 void matmul_packed(Isa isa, const MatrixView& w, const float* x, int64_t n_vectors, float* y, int threads);
 // The same for n_matrices matrices of one width on one input x (ys[i] =
-// ws[i] x; every ws[i] has_packed_matmul): x is converted once per
+// ws[i] x; every ws[i] has_packed_matmul, or every one amx_takes): x is converted once per
 // activation layout, and each k slice of all of them is one thread-pool
 // run. (Pointers, not std::span: the ISA files include this header.)
 void matmul_packed_shared(Isa isa, const MatrixView* const* ws, size_t n_matrices, const float* x, int64_t n_vectors,

@@ -31,6 +31,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <new>
@@ -413,6 +414,93 @@ void run_bf16(const PackedTask& task) {
   _tile_release();
 }
 
+// ---- matrices in their GGUF layout ----
+// Types without a packed layout (Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q5_K; any
+// type under --no-repack) take their prompt batches here instead of the
+// GGUF-layout VNNI kernels, which ran 8x slower: per task, each group of
+// 16 rows has its k slice dequantized by the type's own dequantizer (the
+// reference numbers, tensor/), rounded to bf16 and transposed into B tiles,
+// then runs the same tile loop.
+
+// r[n] holds 16 dwords of row n; afterwards r[p] holds dword p of every
+// row (dword n from row n): a 16 x 16 transpose in three steps (pairs of
+// rows, then quads, then 128-bit lanes twice).
+inline void transpose_16x16(__m512i r[16]) {
+  __m512i t[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);      // per lane: a0 b0 a1 b1
+    t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);  // a2 b2 a3 b3
+  }
+  for (int i = 0; i < 16; i += 4) {
+    r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);  // per lane: a0 b0 c0 d0
+    r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+    r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+    r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+  }
+  // r[4q + j] (rows 4q..4q+3): lane l holds their dword 4l + j. Lanes 0
+  // and 2 of two such vectors, then lanes 1 and 3, gather dwords j and 8 + j
+  // (then 4 + j and 12 + j) of 8 rows; the last step pairs rows 0-7 with 8-15.
+  for (int j = 0; j < 4; ++j) {
+    t[j] = _mm512_shuffle_i32x4(r[j], r[4 + j], 0x88);
+    t[4 + j] = _mm512_shuffle_i32x4(r[j], r[4 + j], 0xdd);
+    t[8 + j] = _mm512_shuffle_i32x4(r[8 + j], r[12 + j], 0x88);
+    t[12 + j] = _mm512_shuffle_i32x4(r[8 + j], r[12 + j], 0xdd);
+  }
+  for (int j = 0; j < 8; ++j) {
+    r[j] = _mm512_shuffle_i32x4(t[j], t[8 + j], 0x88);      // dword j of all 16 rows
+    r[8 + j] = _mm512_shuffle_i32x4(t[j], t[8 + j], 0xdd);  // dword 8 + j
+  }
+}
+
+// 16 rows of `values` floats (row n at rows + n * values) as bf16 B tiles,
+// one per 32 values: tile row p, dword n = values 2p, 2p + 1 of row n.
+void rows_to_tiles(const float* rows, int64_t values, uint16_t* out) {
+  for (int64_t b = 0; b < values / 32; ++b) {
+    __m512i r[16];
+    for (int n = 0; n < kRows; ++n) {
+      const float* v = rows + n * values + 32 * b;
+      r[n] = (__m512i)_mm512_cvtne2ps_pbh(_mm512_load_ps(v + 16), _mm512_load_ps(v));
+    }
+    transpose_16x16(r);
+    for (int p = 0; p < 16; ++p) _mm512_store_si512(out + b * kRows * 32 + 32 * p, r[p]);
+  }
+}
+
+void amx_gguf(const PackedTask& task) {
+  configure_tiles();
+  const int64_t b0 = task.block_begin, b1 = task.block_end;
+  const int64_t values = (b1 - b0) * task.block_values;  // whole 32-value tiles (gguf_amx_type)
+  struct Free {
+    void operator()(void* p) const { std::free(p); }
+  };
+  thread_local std::unique_ptr<float, Free> rows;
+  thread_local std::unique_ptr<uint16_t, Free> tiles;
+  thread_local int64_t capacity = 0;
+  if (values > capacity) {
+    rows.reset(static_cast<float*>(std::aligned_alloc(64, static_cast<size_t>(values) * kRows * sizeof(float))));
+    tiles.reset(static_cast<uint16_t*>(std::aligned_alloc(64, static_cast<size_t>(values) * kRows * sizeof(uint16_t))));
+    if (!rows || !tiles) throw std::bad_alloc();
+    capacity = values;
+  }
+  Unpacked u;
+  u.bf16 = tiles.get();
+  for (int64_t g = task.group_begin; g < task.group_end; ++g) {
+    const int64_t r0 = g * kRows;
+    for (int n = 0; n < kRows; ++n) {
+      float* dst = rows.get() + n * values;
+      if (r0 + n < task.rows) {
+        task.dequantize(task.data + static_cast<size_t>(r0 + n) * task.row_bytes + static_cast<size_t>(b0) * task.block_bytes,
+                        dst, values);
+      } else {
+        std::fill(dst, dst + values, 0.0f);  // past the last row: zero B columns, never stored
+      }
+    }
+    rows_to_tiles(rows.get(), values, u.bf16);
+    group_tiles(task, u, r0, b0 * task.block_values / 32, values / 32);
+  }
+  _tile_release();
+}
+
 // Tokens [t0, t1) of x (n x k floats) as bf16 A tiles (packed_matmul.h),
 // rounded to nearest even.
 void amx_activations(const float* x, int64_t t0, int64_t t1, int64_t k, int64_t n_tiles, uint16_t* out) {
@@ -439,6 +527,7 @@ const AmxKernels kAmxKernels = {
     .q4_0 = &amx_q4_0,
     .q4_k = &amx_q4_k,
     .q6_k = &amx_q6_k,
+    .gguf = &amx_gguf,
     .activations = &amx_activations,
 };
 

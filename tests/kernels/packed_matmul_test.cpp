@@ -23,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "base/error.h"
@@ -244,6 +245,41 @@ TEST_F(PackedMatmul, MatchesQuantizedReferenceOnOddShapes) {
     }
   }
   }
+}
+
+// On AMX, prompt batches of matrices in their GGUF layout (types without a
+// packed layout, or any type not packed) run on bf16 tiles too, within the
+// bf16 bound of the float reference: odd row counts (the last group padded
+// with zero rows that are never stored), k slices (7168 values: three and
+// a half), several token blocks and partial tiles.
+TEST_F(PackedMatmul, AmxTakesMatricesInTheirGgufLayout) {
+  if (!amx_supported()) GTEST_SKIP() << "this CPU or OS has no AMX";
+  const RouteSetting setting({true, gfni_supported()});
+  Rng rng(9);
+  const DType types[] = {DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q2_K, DType::Q3_K,
+                         DType::Q5_K, DType::Q6_K, DType::Q8_0, DType::Q4_0, DType::Q4_K};
+  for (DType type : types) {
+    for (const auto& [rows, cols, n] : {std::tuple<int64_t, int64_t, int64_t>{1, 256, 16}, {17, 512, 37}, {45, 7168, 21},
+                                        {33, 2304, 301}}) {
+      const Matrix m = random_matrix(type, rows, cols, rng);
+      EXPECT_TRUE(amx_takes(Isa::Avx512, m.view, n)) << dtype_name(type);
+      EXPECT_FALSE(amx_takes(Isa::Avx512, m.view, kAmxMinTokens - 1)) << dtype_name(type);
+      const std::vector<float> x = random_activations(n * cols, rng);
+      std::vector<double> want, bound;
+      float_reference(m.view, x, n, want, bound);
+      for (int threads : {1, 2}) {
+        std::vector<float> got(static_cast<size_t>(n * rows), -1.0f);
+        matmul(m.view, x.data(), n, got.data(), threads);
+        for (size_t i = 0; i < got.size(); ++i) {
+          ASSERT_NEAR(got[i], want[i], bound[i] + 1e-30)
+              << dtype_name(type) << " rows " << rows << " cols " << cols << " n " << n << " threads " << threads << " at " << i;
+        }
+      }
+    }
+  }
+  // Types without a dequantizer (IQ formats) are not taken.
+  const MatrixView iq{nullptr, DType::IQ4_XS, 256, 16, dtype_row_bytes(DType::IQ4_XS, 256)};
+  EXPECT_FALSE(amx_takes(Isa::Avx512, iq, 64));
 }
 
 // Big enough for the threaded split into k slices (2048 values; 7168 ends
