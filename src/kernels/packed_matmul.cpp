@@ -17,6 +17,7 @@
 #include "base/error.h"
 #include "base/thread_pool.h"
 #include "kernels/amx.h"
+#include "kernels/dequantize.h"
 #include "tensor/blocks.h"
 #include "tensor/dtype.h"
 #include "tensor/packed.h"
@@ -306,7 +307,7 @@ GroupLayout layout_of(const MatrixView& w) {
   l.blocks = w.cols / t.block_size;
   l.chunk_blocks = std::max<int64_t>(1, 256 / t.block_size);  // slices in whole K-quant super-blocks
   l.row_groups = (w.rows + kPackRows - 1) / kPackRows;
-  l.dequantize = t.dequantize;
+  l.dequantize = fast_dequantizer(w.type);
   return l;
 }
 

@@ -1,0 +1,23 @@
+#include "kernels/dequantize.h"
+
+#include "kernels/fast_matmul.h"
+
+namespace nomoat::kernels {
+
+DequantizeFn fast_dequantizer(DType type) {
+  const DequantizeFn reference = dtype_traits(type).dequantize;
+  if (active_isa() != Isa::Avx512) return reference;
+  const FastDequantizers& f = kAvx512Dequantizers;
+  DequantizeFn fast = nullptr;
+  switch (type) {
+    case DType::Q4_1: fast = f.q4_1; break;
+    case DType::Q5_0: fast = f.q5_0; break;
+    case DType::Q5_1: fast = f.q5_1; break;
+    case DType::Q2_K: fast = f.q2_k; break;
+    case DType::Q5_K: fast = f.q5_k; break;
+    default: break;
+  }
+  return fast ? fast : reference;
+}
+
+}  // namespace nomoat::kernels
