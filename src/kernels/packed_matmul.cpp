@@ -44,6 +44,7 @@ PackedKernel amx_kernel(DType type) {
     case DType::Q8_0: return kAmxKernels.q8_0;
     case DType::Q4_0: return kAmxKernels.q4_0;
     case DType::Q4_K: return kAmxKernels.q4_k;
+    case DType::Q5_K: return kAmxKernels.q5_k;
     case DType::Q6_K: return kAmxKernels.q6_k;
     default: return nullptr;
   }
@@ -71,6 +72,7 @@ PackedKernel packed_kernel(Isa isa, DType type) {
     case DType::Q8_0: return k.q8_0;
     case DType::Q4_0: return k.q4_0;
     case DType::Q4_K: return k.q4_k;
+    case DType::Q5_K: return k.q5_k;
     case DType::Q6_K: return k.q6_k;
     default: return nullptr;
   }
@@ -82,6 +84,7 @@ int panel_width(DType type) {
     case DType::Q8_0: return k.panel_q8_0;
     case DType::Q4_0: return k.panel_q4_0;
     case DType::Q4_K: return k.panel_q4_k;
+    case DType::Q5_K: return k.panel_q5_k;
     case DType::Q6_K: return k.panel_q6_k;
     default: return 0;
   }
@@ -96,6 +99,10 @@ struct PackedScratch {
 };
 
 bool superblock_scales(DType type) { return type == DType::Q4_K || type == DType::Q6_K; }
+
+// The activation layout a packed type's VNNI kernel takes: its own, except
+// Q5_K, whose kernel is Q4_K's with a fifth bit (same scales, same min term).
+DType activation_format(DType type) { return type == DType::Q5_K ? DType::Q4_K : type; }
 
 // Quantizes tokens [t0, t1) (32-value blocks with their own scale for Q8_0
 // and Q4_0, like the unpacked kernels; one scale per 256 values for the
@@ -400,8 +407,8 @@ void run_jobs(std::vector<PackedJob>& jobs, int64_t n_vectors, int n_threads) {
   }
 }
 
-// Activation layouts (VNNI): one per packed type, each with its own
-// blocks, sums and panel width.
+// Activation layouts (VNNI): one per activation format (Q5_K takes Q4_K's),
+// each with its own blocks, sums and panel width.
 constexpr int kActivationSlots = 4;
 int type_index(DType type) {
   switch (type) {
@@ -449,10 +456,10 @@ void matmul_packed_shared(Isa isa, const MatrixView* const* ws, size_t n_matrice
   for (size_t i = 0; i < n_matrices; ++i) {
     const MatrixView& w = *ws[i];
     if (w.rows <= 0) continue;
-    const int slot = amx ? 0 : type_index(w.type);
+    const int slot = amx ? 0 : type_index(activation_format(w.type));
     if (!prepared[slot]) {
       acts[slot] = amx ? prepare_bf16_activations(x, n_vectors, k, n_threads, scratch[slot])
-                       : prepare_activations(isa, w.type, x, n_vectors, k, n_threads, scratch[slot]);
+                       : prepare_activations(isa, activation_format(w.type), x, n_vectors, k, n_threads, scratch[slot]);
       prepared[slot] = true;
     }
     jobs.push_back(plan_job(w, amx ? amx_kernel_for(w) : packed_kernel(isa, w.type), acts[slot], amx, n_vectors, ys[i],

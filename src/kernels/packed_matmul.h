@@ -114,10 +114,12 @@ struct PackedKernels {
   int panel_q8_0 = 0;  // tile width (tokens per panel) of each kernel; 1 token: panel 1
   int panel_q4_0 = 0;
   int panel_q4_k = 0;
+  int panel_q5_k = 0;  // = panel_q4_k: Q5_K takes Q4_K's activations
   int panel_q6_k = 0;
   PackedKernel q8_0 = nullptr;
   PackedKernel q4_0 = nullptr;
   PackedKernel q4_k = nullptr;
+  PackedKernel q5_k = nullptr;
   PackedKernel q6_k = nullptr;
 };
 
@@ -140,6 +142,7 @@ struct AmxKernels {
   PackedKernel q8_0 = nullptr;
   PackedKernel q4_0 = nullptr;
   PackedKernel q4_k = nullptr;
+  PackedKernel q5_k = nullptr;
   PackedKernel q6_k = nullptr;
   // Any quantized type in its GGUF layout (the types without a packed
   // layout, and every type under --no-repack): each task dequantizes its

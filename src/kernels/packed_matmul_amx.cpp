@@ -153,16 +153,21 @@ void unpack_q4_0(const uint8_t* grp, int64_t b0, int64_t b1, Unpacked& u) {
   }
 }
 
-// Group scales d sc[g] computed as the VNNI kernel does (same bits).
+// Group scales d sc[g] computed as the VNNI kernel does (same bits). Q5_K
+// (Five): each group's nibble quads are followed by their fifth bits
+// (tensor/packed.h), or-ed in at bit 4.
+template <bool Five>
 void unpack_q4_k(const uint8_t* grp, int64_t b0, int64_t b1, Unpacked& u) {
+  constexpr int kGroupQuads = Five ? 5 : 4;
+  constexpr int kBody = (3 + 8 * kGroupQuads) * kQuad;
   const __m512i six_bits = _mm512_set1_epi8(0x3f);
   const __m512i four_bits = _mm512_set1_epi8(0x0f);
   const __m512i two_bits = _mm512_set1_epi8(0x03);
   const __m512i byte_mask = _mm512_set1_epi32(0xff);
   for (int64_t sb = b0; sb < b1; ++sb) {
     const int64_t j = sb - b0;
-    const uint8_t* blk = body_of<35 * kQuad, 64>(grp, sb);
-    const uint8_t* tail = tail_of<35 * kQuad, 64>(grp, sb);
+    const uint8_t* blk = body_of<kBody, 64>(grp, sb);
+    const uint8_t* tail = tail_of<kBody, 64>(grp, sb);
     const __m512 d = load_scales16(tail);
     const __m512i k0 = _mm512_load_si512(blk);
     const __m512i k1 = _mm512_load_si512(blk + kQuad);
@@ -173,7 +178,25 @@ void unpack_q4_k(const uint8_t* grp, int64_t b0, int64_t b1, Unpacked& u) {
     for (int g = 0; g < 8; ++g) {
       const __m512i sc = _mm512_and_si512(_mm512_srli_epi32(g < 4 ? sc_lo : sc_hi, 8 * (g % 4)), byte_mask);
       _mm512_store_ps(u.scales + (j * 8 + g) * kRows, _mm512_mul_ps(d, _mm512_cvtepi32_ps(sc)));
-      unpack_nibbles(blk + 3 * kQuad + 4 * kQuad * g, u.b + (j * 8 + g) * 8 * kQuad, 0);
+      const uint8_t* quads = blk + 3 * kQuad + kGroupQuads * kQuad * g;
+      int8_t* out = u.b + (j * 8 + g) * 8 * kQuad;
+      unpack_nibbles(quads, out, 0);
+      if constexpr (Five) {
+        const __m512i h = _mm512_load_si512(quads + 4 * kQuad);
+        const __m512i bit4 = _mm512_set1_epi8(0x10);
+        const auto add_bits = [&](int q, __m512i shifted) {
+          __m512i* p = reinterpret_cast<__m512i*>(out + kQuad * q);
+          _mm512_store_si512(p, _mm512_ternarylogic_epi32(_mm512_load_si512(p), shifted, bit4, 0xF8));  // a | (b & c)
+        };
+        add_bits(0, _mm512_slli_epi16(h, 4));
+        add_bits(1, _mm512_slli_epi16(h, 3));
+        add_bits(2, _mm512_slli_epi16(h, 2));
+        add_bits(3, _mm512_slli_epi16(h, 1));
+        add_bits(4, h);
+        add_bits(5, _mm512_srli_epi16(h, 1));
+        add_bits(6, _mm512_srli_epi16(h, 2));
+        add_bits(7, _mm512_srli_epi16(h, 3));
+      }
     }
     const __m512i m_lo = _mm512_and_si512(k1, six_bits);
     const __m512i m_hi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(k2, 4), four_bits),
@@ -214,7 +237,7 @@ void unpack_q6_k(const uint8_t* grp, int64_t b0, int64_t b1, Unpacked& u) {
   }
 }
 
-enum class Kind { kQ8_0, kQ4_0, kQ4_K, kQ6_K };
+enum class Kind { kQ8_0, kQ4_0, kQ4_K, kQ5_K, kQ6_K };
 
 // An int8 quad (values 4i..4i+3 of 16 rows, byte 4n + j) times a per-row
 // scale plus a per-row offset, as the two bf16 B-tile rows of its value
@@ -269,7 +292,7 @@ inline void quads_to_bf16(const int8_t* quads, int n_quads, const RowVectors& rv
 template <Kind T>
 void slice_to_bf16(int64_t values, Unpacked& u) {
   constexpr int kGroupQuads = T == Kind::kQ6_K ? 4 : 8;  // quads per scale group
-  constexpr bool kOffset = T == Kind::kQ4_K;
+  constexpr bool kOffset = T == Kind::kQ4_K || T == Kind::kQ5_K;
   const int64_t n_groups = values / (4 * kGroupQuads);
   const __m512 zero = _mm512_setzero_ps();
   for (int64_t q = 0; q < n_groups; ++q) {
@@ -392,9 +415,9 @@ void group_tiles(const PackedTask& task, const Unpacked& u, int64_t r0, int64_t 
 // B tiles, then multiplied with every token tile of the task.
 template <Kind K>
 void run_bf16(const PackedTask& task) {
-  constexpr bool kSuper = K == Kind::kQ4_K || K == Kind::kQ6_K;
+  constexpr bool kSuper = K == Kind::kQ4_K || K == Kind::kQ5_K || K == Kind::kQ6_K;
   constexpr int kBlockValues = kSuper ? 256 : 32;  // values per packed block
-  constexpr int kGroupsPerBlock = K == Kind::kQ6_K ? 16 : K == Kind::kQ4_K ? 8 : 1;
+  constexpr int kGroupsPerBlock = K == Kind::kQ6_K ? 16 : kSuper ? 8 : 1;
   configure_tiles();
   const int64_t b0 = task.block_begin, b1 = task.block_end, n = b1 - b0;
   const int64_t values = n * kBlockValues;
@@ -405,7 +428,8 @@ void run_bf16(const PackedTask& task) {
     switch (K) {
       case Kind::kQ8_0: unpack_q8_0(grp, b0, b1, u); break;
       case Kind::kQ4_0: unpack_q4_0(grp, b0, b1, u); break;
-      case Kind::kQ4_K: unpack_q4_k(grp, b0, b1, u); break;
+      case Kind::kQ4_K: unpack_q4_k<false>(grp, b0, b1, u); break;
+      case Kind::kQ5_K: unpack_q4_k<true>(grp, b0, b1, u); break;
       case Kind::kQ6_K: unpack_q6_k(grp, b0, b1, u); break;
     }
     slice_to_bf16<K>(values, u);
@@ -528,6 +552,7 @@ void amx_activations(const float* x, int64_t t0, int64_t t1, int64_t k, int64_t 
 void amx_q8_0(const PackedTask& task) { run_bf16<Kind::kQ8_0>(task); }
 void amx_q4_0(const PackedTask& task) { run_bf16<Kind::kQ4_0>(task); }
 void amx_q4_k(const PackedTask& task) { run_bf16<Kind::kQ4_K>(task); }
+void amx_q5_k(const PackedTask& task) { run_bf16<Kind::kQ5_K>(task); }
 void amx_q6_k(const PackedTask& task) { run_bf16<Kind::kQ6_K>(task); }
 
 }  // namespace
@@ -536,6 +561,7 @@ const AmxKernels kAmxKernels = {
     .q8_0 = &amx_q8_0,
     .q4_0 = &amx_q4_0,
     .q4_k = &amx_q4_k,
+    .q5_k = &amx_q5_k,
     .q6_k = &amx_q6_k,
     .gguf = &amx_gguf,
     .activations = &amx_activations,

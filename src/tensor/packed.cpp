@@ -120,6 +120,32 @@ void pack_group(const MatrixView& w, const PackedMatrix& p, int64_t g, uint8_t* 
         }
         break;
       }
+      case DType::Q5_K: {
+        // Q4_K's arrangement; value l of source chunk c (64 values: groups
+        // 2c and 2c + 1) has its fifth bit at bit 2c (low nibble) or 2c + 1
+        // (high) of qh[l].
+        for (int r = 0; r < n_rows; ++r) {
+          const BlockQ5_K& blk = reinterpret_cast<const BlockQ5_K*>(w.row(r0 + r))[b];
+          d16[r] = blk.d;
+          d16[kPackRows + r] = blk.dmin;
+          for (int j = 0; j < 3; ++j) std::memcpy(dst + kQuadBytes * j + 4 * r, blk.scales + 4 * j, 4);
+          for (int g = 0; g < 8; ++g) {
+            uint8_t* group = dst + 3 * kQuadBytes + 5 * kQuadBytes * g;
+            const uint8_t* qs = blk.qs + 32 * (g / 2);
+            const int shift = 4 * (g % 2);
+            for (int i = 0; i < 4; ++i) {
+              for (int m = 0; m < 4; ++m) {
+                const int lo = 4 * i + m, hi = 16 + 4 * i + m;  // values of the group
+                group[kQuadBytes * i + 4 * r + m] =
+                    static_cast<uint8_t>(((qs[lo] >> shift) & 15) | ((qs[hi] >> shift) & 15) << 4);
+                uint8_t& bits = group[4 * kQuadBytes + 4 * r + m];
+                bits = static_cast<uint8_t>(bits | ((blk.qh[lo] >> g) & 1) << i | ((blk.qh[hi] >> g) & 1) << (4 + i));
+              }
+            }
+          }
+        }
+        break;
+      }
       case DType::Q6_K: {
         Q6KQuants q[kPackRows];
         for (int r = 0; r < n_rows; ++r) {
@@ -159,6 +185,7 @@ size_t packed_body_bytes(DType type) {
     case DType::Q8_0: return 8 * kQuadBytes;
     case DType::Q4_0: return 4 * kQuadBytes;
     case DType::Q4_K: return 3 * kQuadBytes + 8 * 4 * kQuadBytes;
+    case DType::Q5_K: return 3 * kQuadBytes + 8 * 5 * kQuadBytes;
     case DType::Q6_K: return 256 + 8 * 6 * kQuadBytes;
     default: return 0;
   }
@@ -169,6 +196,7 @@ int64_t packed_chunk_blocks(DType type) {
     case DType::Q8_0: return 16;  // 8 KiB of bodies
     case DType::Q4_0: return 32;  // 8 KiB
     case DType::Q4_K: return 4;   // 8.75 KiB
+    case DType::Q5_K: return 3;   // 8.1 KiB
     case DType::Q6_K: return 2;   // 6.5 KiB
     default: return 0;
   }
@@ -179,7 +207,8 @@ size_t packed_tail_bytes(DType type) {
     case DType::Q8_0:
     case DType::Q4_0:
     case DType::Q6_K: return 2 * kPackRows;
-    case DType::Q4_K: return 4 * kPackRows;
+    case DType::Q4_K:
+    case DType::Q5_K: return 4 * kPackRows;
     default: return 0;
   }
 }
@@ -257,7 +286,9 @@ void dequantize_packed_row(const PackedMatrix& p, int64_t row, float* out) {
       case DType::Q4_0:
         for (int k = 0; k < kQK; ++k) out[b * kQK + k] = fp16_to_f32(d16[r]) * static_cast<float>(nibble(blk, k) - 8);
         break;
-      case DType::Q4_K: {
+      case DType::Q4_K:
+      case DType::Q5_K: {
+        const bool five = p.type == DType::Q5_K;
         uint8_t s[kScalesK];
         for (int j = 0; j < kScalesK; ++j) s[j] = blk[kQuadBytes * (j / 4) + 4 * r + j % 4];
         const float d = fp16_to_f32(d16[r]), dmin = fp16_to_f32(d16[kPackRows + r]);
@@ -270,10 +301,15 @@ void dequantize_packed_row(const PackedMatrix& p, int64_t row, float* out) {
             sc = (s[grp_i + 4] & 15) | (s[grp_i - 4] >> 6) << 4;
             m = (s[grp_i + 4] >> 4) | (s[grp_i] >> 6) << 4;
           }
-          const uint8_t* quads = blk + 3 * kQuadBytes + 256 * grp_i;
+          const uint8_t* quads = blk + 3 * kQuadBytes + (five ? 5 * kQuadBytes : 4 * kQuadBytes) * grp_i;
           for (int k = 0; k < kQK; ++k) {
-            out[b * kQK_K + 32 * grp_i + k] = d * static_cast<float>(sc) * static_cast<float>(nibble(quads, k)) -
-                                              dmin * static_cast<float>(m);
+            int q = nibble(quads, k);
+            if (five) {  // the fifth bit: quad (k % 16) / 4, bit + 4 for the high nibbles
+              const int bit = (k % 16) / 4 + (k < 16 ? 0 : 4);
+              q |= ((quads[4 * kQuadBytes + 4 * r + k % 4] >> bit) & 1) << 4;
+            }
+            out[b * kQK_K + 32 * grp_i + k] =
+                d * static_cast<float>(sc) * static_cast<float>(q) - dmin * static_cast<float>(m);
           }
         }
         break;

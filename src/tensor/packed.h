@@ -15,7 +15,7 @@
 // same number of bytes.
 //
 // Layout of a 16-row group, in k order: units of 64 bytes of fp16 block
-// scales ("tails") for the next 64 / tail_bytes blocks (2, or 1 for Q4_K),
+// scales ("tails") for the next 64 / tail_bytes blocks (2, or 1 for Q4_K and Q5_K),
 // followed by those blocks' bodies. Bodies are multiples of 64 bytes, so
 // every vector load is aligned (scales in front of each body made half the
 // loads of Q8_0 and Q4_0 split cache lines), and decode reads each group
@@ -34,6 +34,10 @@
 //     3 quads (quad j = scale bytes 4j..4j+3), then each of the 8 groups of
 //     32 as 4 nibble quads arranged as Q4_0 (2240 bytes); tail d[16],
 //     dmin[16].
+//   Q5_Kx16, per super-block: Q4_Kx16's body, with each group's 4 nibble
+//     quads followed by one quad of their fifth bits: byte 4r + m, bit i =
+//     fifth bit of the low-nibble value of quad i (4i + m), bit 4 + i = of
+//     the high-nibble value (16 + 4i + m) (2752 bytes); tail d[16], dmin[16].
 //   Q6_Kx16, per super-block: body = 16 groups x 16 int8 scales
 //     (group-major, one byte per row), then for each 32-value unit 4 nibble
 //     quads of the low 4 bits (as Q4_0) and 2 quads of high 2-bit pairs:
@@ -54,7 +58,7 @@ struct MatrixView;
 inline constexpr int kPackRows = 16;
 
 struct PackedMatrix {
-  DType type = DType::F32;  // the source type (Q8_0, Q4_0, Q4_K, Q6_K)
+  DType type = DType::F32;  // the source type (Q8_0, Q4_0, Q4_K, Q5_K, Q6_K)
   int64_t rows = 0;
   int64_t cols = 0;
   int64_t row_groups = 0;   // ceil(rows / 16); rows past `rows` are zero

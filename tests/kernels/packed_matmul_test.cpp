@@ -71,7 +71,7 @@ std::vector<float> random_activations(int64_t n, Rng& rng) {
   return x;
 }
 
-const DType kPackedTypes[] = {DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q6_K};
+const DType kPackedTypes[] = {DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q5_K, DType::Q6_K};
 
 int64_t block_cols(DType type) { return dtype_traits(type).block_size; }
 
@@ -118,8 +118,8 @@ TEST(PackedLayout, PacksIntoCallerMemory) {
 
 TEST(PackedLayout, RefusesTypesWithoutLayout) {
   Rng rng(2);
-  const Matrix m = random_matrix(DType::Q5_K, 3, 256, rng);
-  EXPECT_FALSE(packable(DType::Q5_K));
+  const Matrix m = random_matrix(DType::Q3_K, 3, 256, rng);
+  EXPECT_FALSE(packable(DType::Q3_K));
   EXPECT_THROW(pack_matrix(m.view), Error);
 }
 
@@ -155,7 +155,7 @@ void quantized_reference(const MatrixView& w, const std::vector<float>& x, int64
   std::vector<float> d(static_cast<size_t>(n * nb));
   std::vector<int8_t> q(static_cast<size_t>(n * w.cols));
   std::vector<int32_t> bias(static_cast<size_t>(n * nb));
-  if (w.type == DType::Q4_K || w.type == DType::Q6_K) {
+  if (w.type == DType::Q4_K || w.type == DType::Q5_K || w.type == DType::Q6_K) {
     std::vector<float> super(static_cast<size_t>(n * nb / 8));
     quantize_superblocks_scalar(x.data(), n * nb / 8, super.data(), q.data(), bias.data());
     for (size_t b = 0; b < d.size(); ++b) d[b] = super[b / 8];
@@ -221,7 +221,7 @@ TEST_F(PackedMatmul, MatchesQuantizedReferenceOnOddShapes) {
   for (DType type : kPackedTypes) {
     for (int64_t rows : {1, 16, 17, 45}) {
       for (int64_t n : {1, 2, 3, 7, 12, 13, 16, 25, 33}) {
-        const int64_t cols = (type == DType::Q4_K || type == DType::Q6_K) ? 512 : 5 * kQK;
+        const int64_t cols = block_cols(type) == kQK_K ? 512 : 5 * kQK;
         Matrix m = random_matrix(type, rows, cols, rng);
         const auto packed = pack_matrix(m.view, 1);
         m.view.packed = packed.get();
@@ -348,7 +348,7 @@ TEST_F(PackedMatmul, SharedInputMatchesSeparateMatmuls) {
   std::vector<Matrix> ms;
   std::vector<std::unique_ptr<PackedMatrix>> packs;
   for (const auto& [type, rows] : {std::pair{DType::Q4_K, 45}, std::pair{DType::Q6_K, 16}, std::pair{DType::Q8_0, 33},
-                                   std::pair{DType::Q4_0, 17}, std::pair{DType::Q4_K, 70}}) {
+                                   std::pair{DType::Q4_0, 17}, std::pair{DType::Q5_K, 70}}) {
     ms.push_back(random_matrix(type, rows, cols, rng));
     packs.push_back(pack_matrix(ms.back().view, 2));
     ms.back().view.packed = packs.back().get();
