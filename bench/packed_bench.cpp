@@ -37,7 +37,7 @@
 namespace nomoat::kernels {
 namespace {
 
-const DType kTypes[] = {DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q6_K};
+const DType kTypes[] = {DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q6_K, DType::Q5_K};
 
 struct PackedWeights {
   std::vector<uint8_t> bytes;
@@ -101,7 +101,7 @@ void BM_PackedGemm(benchmark::State& state) {
 }
 
 void gemm_args(benchmark::internal::Benchmark* b) {
-  for (int t = 0; t < 4; ++t) {
+  for (int t = 0; t < 5; ++t) {
     for (int threads : {1, 2}) {
       b->Args({t, 512, 2048, threads, 2048});  // attention q / o
       b->Args({t, 512, 2048, threads, 512});   // k / v (8 KV heads)
@@ -181,8 +181,8 @@ BENCHMARK(BM_PackedMatvecShapes)
     ->UseRealTime();
 
 BENCHMARK(BM_PackedMatvec)
-    ->ArgsProduct({{0, 1, 2, 3}, {2}, {256}})
-    ->ArgsProduct({{0, 1, 2, 3}, {1}, {1}})
+    ->ArgsProduct({{0, 1, 2, 3, 4}, {2}, {256}})
+    ->ArgsProduct({{0, 1, 2, 3, 4}, {1}, {1}})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 

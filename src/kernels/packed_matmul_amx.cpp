@@ -181,21 +181,14 @@ void unpack_q4_k(const uint8_t* grp, int64_t b0, int64_t b1, Unpacked& u) {
       const uint8_t* quads = blk + 3 * kQuad + kGroupQuads * kQuad * g;
       int8_t* out = u.b + (j * 8 + g) * 8 * kQuad;
       unpack_nibbles(quads, out, 0);
-      if constexpr (Five) {
-        const __m512i h = _mm512_load_si512(quads + 4 * kQuad);
-        const __m512i bit4 = _mm512_set1_epi8(0x10);
-        const auto add_bits = [&](int q, __m512i shifted) {
+      if constexpr (Five) {  // + 16 where the quad's fifth-bit mask is set
+        const __m512i sixteen = _mm512_set1_epi8(16);
+        for (int q = 0; q < 8; ++q) {
+          uint64_t bits;
+          __builtin_memcpy(&bits, quads + 4 * kQuad + 8 * q, 8);
           __m512i* p = reinterpret_cast<__m512i*>(out + kQuad * q);
-          _mm512_store_si512(p, _mm512_ternarylogic_epi32(_mm512_load_si512(p), shifted, bit4, 0xF8));  // a | (b & c)
-        };
-        add_bits(0, _mm512_slli_epi16(h, 4));
-        add_bits(1, _mm512_slli_epi16(h, 3));
-        add_bits(2, _mm512_slli_epi16(h, 2));
-        add_bits(3, _mm512_slli_epi16(h, 1));
-        add_bits(4, h);
-        add_bits(5, _mm512_srli_epi16(h, 1));
-        add_bits(6, _mm512_srli_epi16(h, 2));
-        add_bits(7, _mm512_srli_epi16(h, 3));
+          _mm512_store_si512(p, _mm512_mask_add_epi8(_mm512_load_si512(p), static_cast<__mmask64>(bits), _mm512_load_si512(p), sixteen));
+        }
       }
     }
     const __m512i m_lo = _mm512_and_si512(k1, six_bits);

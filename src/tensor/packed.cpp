@@ -138,8 +138,9 @@ void pack_group(const MatrixView& w, const PackedMatrix& p, int64_t g, uint8_t* 
                 const int lo = 4 * i + m, hi = 16 + 4 * i + m;  // values of the group
                 group[kQuadBytes * i + 4 * r + m] =
                     static_cast<uint8_t>(((qs[lo] >> shift) & 15) | ((qs[hi] >> shift) & 15) << 4);
-                uint8_t& bits = group[4 * kQuadBytes + 4 * r + m];
-                bits = static_cast<uint8_t>(bits | ((blk.qh[lo] >> g) & 1) << i | ((blk.qh[hi] >> g) & 1) << (4 + i));
+                const int byte = 4 * r + m;  // of the quad: bit `byte` of masks i and 4 + i
+                group[4 * kQuadBytes + 8 * i + byte / 8] |= static_cast<uint8_t>(((blk.qh[lo] >> g) & 1) << (byte % 8));
+                group[4 * kQuadBytes + 8 * (4 + i) + byte / 8] |= static_cast<uint8_t>(((blk.qh[hi] >> g) & 1) << (byte % 8));
               }
             }
           }
@@ -304,9 +305,9 @@ void dequantize_packed_row(const PackedMatrix& p, int64_t row, float* out) {
           const uint8_t* quads = blk + 3 * kQuadBytes + (five ? 5 * kQuadBytes : 4 * kQuadBytes) * grp_i;
           for (int k = 0; k < kQK; ++k) {
             int q = nibble(quads, k);
-            if (five) {  // the fifth bit: quad (k % 16) / 4, bit + 4 for the high nibbles
-              const int bit = (k % 16) / 4 + (k < 16 ? 0 : 4);
-              q |= ((quads[4 * kQuadBytes + 4 * r + k % 4] >> bit) & 1) << 4;
+            if (five) {  // the fifth bit: mask of quad (k % 16) / 4 (+ 4 for high nibbles), bit 4r + m
+              const int mask = (k % 16) / 4 + (k < 16 ? 0 : 4), byte = 4 * r + k % 4;
+              q |= ((quads[4 * kQuadBytes + 8 * mask + byte / 8] >> (byte % 8)) & 1) << 4;
             }
             out[b * kQK_K + 32 * grp_i + k] =
                 d * static_cast<float>(sc) * static_cast<float>(q) - dmin * static_cast<float>(m);

@@ -35,9 +35,10 @@
 //     32 as 4 nibble quads arranged as Q4_0 (2240 bytes); tail d[16],
 //     dmin[16].
 //   Q5_Kx16, per super-block: Q4_Kx16's body, with each group's 4 nibble
-//     quads followed by one quad of their fifth bits: byte 4r + m, bit i =
-//     fifth bit of the low-nibble value of quad i (4i + m), bit 4 + i = of
-//     the high-nibble value (16 + 4i + m) (2752 bytes); tail d[16], dmin[16].
+//     quads followed by one quad of their fifth bits as 8 little-endian
+//     64-bit masks, one per byte of a quad: mask i (0..3) for the low
+//     nibbles of quad i, mask 4 + i for its high nibbles (2752 bytes); tail
+//     d[16], dmin[16].
 //   Q6_Kx16, per super-block: body = 16 groups x 16 int8 scales
 //     (group-major, one byte per row), then for each 32-value unit 4 nibble
 //     quads of the low 4 bits (as Q4_0) and 2 quads of high 2-bit pairs:
