@@ -51,6 +51,15 @@ void put_nibble_quads(const uint8_t* const* q, uint8_t* out) {
   }
 }
 
+// What Q4_K and Q5_K blocks share, for row r: d and dmin into the tail, the
+// 12 packed scale bytes as the body's first 3 quads.
+template <class Block>
+void put_scale_min_fields(const Block& blk, int r, uint16_t* d16, uint8_t* body) {
+  d16[r] = blk.d;
+  d16[kPackRows + r] = blk.dmin;
+  for (int j = 0; j < 3; ++j) std::memcpy(body + kQuadBytes * j + 4 * r, blk.scales + 4 * j, 4);
+}
+
 // Offsets of block b's body and scales within its group.
 struct BlockPlace {
   size_t body;
@@ -103,9 +112,7 @@ void pack_group(const MatrixView& w, const PackedMatrix& p, int64_t g, uint8_t* 
         // with 16 + 4i.. (high) of the same group.
         for (int r = 0; r < n_rows; ++r) {
           const BlockQ4_K& blk = reinterpret_cast<const BlockQ4_K*>(w.row(r0 + r))[b];
-          d16[r] = blk.d;
-          d16[kPackRows + r] = blk.dmin;
-          for (int j = 0; j < 3; ++j) std::memcpy(dst + kQuadBytes * j + 4 * r, blk.scales + 4 * j, 4);
+          put_scale_min_fields(blk, r, d16, dst);
           for (int c = 0; c < 4; ++c) {
             for (int i = 0; i < 4; ++i) {
               uint32_t a, h;
@@ -126,9 +133,7 @@ void pack_group(const MatrixView& w, const PackedMatrix& p, int64_t g, uint8_t* 
         // (high) of qh[l].
         for (int r = 0; r < n_rows; ++r) {
           const BlockQ5_K& blk = reinterpret_cast<const BlockQ5_K*>(w.row(r0 + r))[b];
-          d16[r] = blk.d;
-          d16[kPackRows + r] = blk.dmin;
-          for (int j = 0; j < 3; ++j) std::memcpy(dst + kQuadBytes * j + 4 * r, blk.scales + 4 * j, 4);
+          put_scale_min_fields(blk, r, d16, dst);
           for (int g = 0; g < 8; ++g) {
             uint8_t* group = dst + 3 * kQuadBytes + 5 * kQuadBytes * g;
             const uint8_t* qs = blk.qs + 32 * (g / 2);
