@@ -14,6 +14,7 @@ DequantizeFn fast_dequantizer(DType type) {
     case DType::Q5_0: fast = f.q5_0; break;
     case DType::Q5_1: fast = f.q5_1; break;
     case DType::Q2_K: fast = f.q2_k; break;
+    case DType::Q3_K: fast = f.q3_k; break;
     case DType::Q5_K: fast = f.q5_k; break;
     default: break;
   }

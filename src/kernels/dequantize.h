@@ -14,6 +14,7 @@ struct FastDequantizers {
   DequantizeFn q5_0 = nullptr;
   DequantizeFn q5_1 = nullptr;
   DequantizeFn q2_k = nullptr;
+  DequantizeFn q3_k = nullptr;
   DequantizeFn q5_k = nullptr;
 };
 extern const FastDequantizers kAvx512Dequantizers;  // dequantize_avx512.cpp

@@ -98,6 +98,28 @@ void dequantize_q2_k(const void* src, float* dst, int64_t n) {
   }
 }
 
+// 16 groups of 16: x = d (sc[g] - 32) (q - 4), q = 2 bits of qs as Q2_K's
+// plus bit g / 2 of hmask (value l of the group at byte 16 (g % 2) + l).
+void dequantize_q3_k(const void* src, float* dst, int64_t n) {
+  const auto* blocks = static_cast<const BlockQ3_K*>(src);
+  const __m512i three = _mm512_set1_epi32(3), four = _mm512_set1_epi32(4), one = _mm512_set1_epi32(1);
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const BlockQ3_K& blk = blocks[b];
+    const float d = fp16_to_f32(blk.d);
+    float* y = dst + b * kQK_K;
+    for (int g = 0; g < 16; ++g) {
+      const int first = 16 * (g % 2);
+      const __m512 step = _mm512_set1_ps(d * static_cast<float>(quant::unpack_q3_k_scale(blk.scales, g) - 32));
+      const __m512i q = _mm512_cvtepu8_epi32(load16(blk.qs + 32 * (g / 8) + first));
+      const __m512i h = _mm512_cvtepu8_epi32(load16(blk.hmask + first));
+      const __m512i low = _mm512_and_si512(_mm512_srl_epi32(q, _mm_cvtsi32_si128(2 * ((g % 8) / 2))), three);
+      const __m512i high = _mm512_and_si512(_mm512_srl_epi32(h, _mm_cvtsi32_si128(g / 2)), one);
+      const __m512i level = _mm512_add_epi32(_mm512_sub_epi32(low, four), _mm512_slli_epi32(high, 2));  // - 4 unless set
+      _mm512_storeu_ps(y + 16 * g, _mm512_mul_ps(step, _mm512_cvtepi32_ps(level)));
+    }
+  }
+}
+
 // 8 groups of 32: x = d sc[g] q - dmin m[g], q = nibble of qs (low for even
 // g, high for odd) plus bit g of qh at 16.
 void dequantize_q5_k(const void* src, float* dst, int64_t n) {
@@ -134,6 +156,7 @@ const FastDequantizers kAvx512Dequantizers = {
     .q5_0 = &dequantize_q5_0,
     .q5_1 = &dequantize_q5_1,
     .q2_k = &dequantize_q2_k,
+    .q3_k = &dequantize_q3_k,
     .q5_k = &dequantize_q5_k,
 };
 

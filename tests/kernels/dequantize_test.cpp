@@ -25,7 +25,7 @@ struct Case {
 
 const Case kCases[] = {{DType::Q4_1, &FastDequantizers::q4_1}, {DType::Q5_0, &FastDequantizers::q5_0},
                        {DType::Q5_1, &FastDequantizers::q5_1}, {DType::Q2_K, &FastDequantizers::q2_k},
-                       {DType::Q5_K, &FastDequantizers::q5_k}};
+                       {DType::Q3_K, &FastDequantizers::q3_k}, {DType::Q5_K, &FastDequantizers::q5_k}};
 
 void expect_same_floats(DequantizeFn fast, const DTypeTraits& t, const std::vector<uint8_t>& blocks, int64_t n,
                         const char* what) {
@@ -72,6 +72,9 @@ TEST(FastDequantize, SameFloatsAsTheReference) {
             std::memcpy(blk + t.block_bytes - 4, &d, 2);
             std::memcpy(blk + t.block_bytes - 2, &m, 2);
             break;
+          case DType::Q3_K:  // d last
+            std::memcpy(blk + t.block_bytes - 2, &d, 2);
+            break;
           case DType::Q5_K:  // d, dmin first
             std::memcpy(blk, &d, 2);
             std::memcpy(blk + 2, &m, 2);
@@ -86,7 +89,7 @@ TEST(FastDequantize, SameFloatsAsTheReference) {
 
 TEST(FastDequantize, FallsBackToTheReference) {
   // Types without a fast version get the reference dequantizer.
-  EXPECT_EQ(fast_dequantizer(DType::Q3_K), dtype_traits(DType::Q3_K).dequantize);
+  EXPECT_EQ(fast_dequantizer(DType::Q6_K), dtype_traits(DType::Q6_K).dequantize);
   EXPECT_EQ(fast_dequantizer(DType::F16), dtype_traits(DType::F16).dequantize);
   EXPECT_EQ(fast_dequantizer(DType::IQ4_XS), nullptr);
 }

@@ -78,4 +78,13 @@ inline void unpack_scale_min(int j, const uint8_t* scales, uint8_t* scale, uint8
   }
 }
 
+// Q3_K's stored 6-bit scale of group j (0..15), 0..63 (the signed scale is
+// this - 32): low 4 bits in scales[j % 8] (low nibble for j < 8, high for
+// j >= 8), top 2 bits at bit 2 (j / 4) of scales[8 + j % 4].
+inline int unpack_q3_k_scale(const uint8_t* scales, int j) {
+  const int low = j < 8 ? (scales[j] & 15) : (scales[j - 8] >> 4);
+  const int high = (scales[8 + j % 4] >> (2 * (j / 4))) & 3;
+  return low | (high << 4);
+}
+
 }  // namespace nomoat::quant

@@ -22,13 +22,6 @@ namespace {
 constexpr int kGroupSize = 16;
 constexpr int kGroups = kQK_K / kGroupSize;
 
-// Stored 6-bit scale of group j, 0..63 (the signed scale is this - 32).
-int unpack_scale(const uint8_t* scales, int j) {
-  const int low = j < 8 ? (scales[j] & 15) : (scales[j - 8] >> 4);
-  const int high = (scales[8 + j % 4] >> (2 * (j / 4))) & 3;
-  return low | (high << 4);
-}
-
 }  // namespace
 
 void dequantize_q3_k(const void* src, float* dst, int64_t n) {
@@ -44,7 +37,7 @@ void dequantize_q3_k(const void* src, float* dst, int64_t n) {
       const uint8_t* hm = blk.hmask + first;
       const int shift = 2 * ((g % 8) / 2);
       const int high_bit = g / 2;  // = value index / 32
-      const float step = d * static_cast<float>(unpack_scale(blk.scales, g) - 32);
+      const float step = d * static_cast<float>(unpack_q3_k_scale(blk.scales, g) - 32);
       for (int l = 0; l < kGroupSize; ++l) {
         const int low = (q[l] >> shift) & 3;
         const int level = low - (((hm[l] >> high_bit) & 1) ? 0 : 4);
@@ -94,7 +87,7 @@ void quantize_q3_k(const float* src, void* dst, int64_t n) {
     // Re-round every value against what a reader will actually decode.
     const float d = fp16_to_f32(blk.d);
     for (int g = 0; g < kGroups; ++g) {
-      const float step = d * static_cast<float>(unpack_scale(blk.scales, g) - 32);
+      const float step = d * static_cast<float>(unpack_q3_k_scale(blk.scales, g) - 32);
       if (step == 0) continue;  // group decodes to 0 whatever its levels
       for (int i = 0; i < kGroupSize; ++i) {
         const int l = nearest_int(x[g * kGroupSize + i] / step);
