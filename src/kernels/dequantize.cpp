@@ -1,14 +1,15 @@
 #include "kernels/dequantize.h"
 
 #include "kernels/fast_matmul.h"
+#include "tensor/dtype.h"
 
 namespace nomoat::kernels {
 
-DequantizeFn fast_dequantizer(DType type) {
-  const DequantizeFn reference = dtype_traits(type).dequantize;
+DequantizeRowFn fast_dequantizer(DType type) {
+  const DequantizeRowFn reference = dtype_traits(type).dequantize;
   if (active_isa() != Isa::Avx512) return reference;
   const FastDequantizers& f = kAvx512Dequantizers;
-  DequantizeFn fast = nullptr;
+  DequantizeRowFn fast = nullptr;
   switch (type) {
     case DType::Q4_1: fast = f.q4_1; break;
     case DType::Q5_0: fast = f.q5_0; break;

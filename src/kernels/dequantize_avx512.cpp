@@ -1,19 +1,42 @@
 // AVX-512 dequantizers (dequantize.h): per block the reference's
 // arithmetic in the reference's order, 16 values per vector, so the floats
 // are the same bits (tests/kernels/dequantize_test.cpp). Built with
-// -ffp-contract=off (CMakeLists.txt): a fused multiply-add would round once
-// where the reference rounds twice.
+// -ffp-contract=off (CMakeLists.txt), as are the reference dequantizers: a
+// fused multiply-add would round once where the reference rounds twice.
+// Like every ISA file it includes no header with inline functions
+// (fast_matmul.h says why): fp16 goes through F16C's _cvtsh_ss (exact, as
+// base/fp16.h), and the scale unpacking of tensor/quant/kquant_search.h is
+// repeated below.
 #include "kernels/dequantize.h"
 
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__F16C__)
 #include <immintrin.h>
 
-#include "base/fp16.h"
 #include "tensor/blocks.h"
-#include "tensor/quant/kquant_search.h"
 
 namespace nomoat::kernels {
 namespace {
+
+inline float fp16_to_f32(uint16_t h) { return _cvtsh_ss(h); }
+
+// Q4_K/Q5_K: 6-bit scale and min of group j from the 12 packed bytes
+// (tensor/quant/kquant_search.h, unpack_scale_min).
+inline void unpack_scale_min(int j, const uint8_t* scales, uint8_t* scale, uint8_t* min) {
+  if (j < 4) {
+    *scale = scales[j] & 63;
+    *min = scales[j + 4] & 63;
+  } else {
+    *scale = static_cast<uint8_t>((scales[j + 4] & 15) | ((scales[j - 4] >> 6) << 4));
+    *min = static_cast<uint8_t>((scales[j + 4] >> 4) | ((scales[j] >> 6) << 4));
+  }
+}
+
+// Q3_K: stored 6-bit scale of group j (kquant_search.h, unpack_q3_k_scale).
+inline int unpack_q3_k_scale(const uint8_t* scales, int j) {
+  const int low = j < 8 ? (scales[j] & 15) : (scales[j - 8] >> 4);
+  const int high = (scales[8 + j % 4] >> (2 * (j / 4))) & 3;
+  return low | (high << 4);
+}
 
 inline __m512 bytes_to_floats(__m128i bytes) { return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(bytes)); }
 
@@ -109,7 +132,7 @@ void dequantize_q3_k(const void* src, float* dst, int64_t n) {
     float* y = dst + b * kQK_K;
     for (int g = 0; g < 16; ++g) {
       const int first = 16 * (g % 2);
-      const __m512 step = _mm512_set1_ps(d * static_cast<float>(quant::unpack_q3_k_scale(blk.scales, g) - 32));
+      const __m512 step = _mm512_set1_ps(d * static_cast<float>(unpack_q3_k_scale(blk.scales, g) - 32));
       const __m512i q = _mm512_cvtepu8_epi32(load16(blk.qs + 32 * (g / 8) + first));
       const __m512i h = _mm512_cvtepu8_epi32(load16(blk.hmask + first));
       const __m512i low = _mm512_and_si512(_mm512_srl_epi32(q, _mm_cvtsi32_si128(2 * ((g % 8) / 2))), three);
@@ -133,7 +156,7 @@ void dequantize_q5_k(const void* src, float* dst, int64_t n) {
     float* y = dst + b * kQK_K;
     for (int g = 0; g < 8; ++g) {
       uint8_t sc, m;
-      quant::unpack_scale_min(g, blk.scales, &sc, &m);
+      unpack_scale_min(g, blk.scales, &sc, &m);
       const __m512 step = _mm512_set1_ps(d * sc);
       const __m512 offset = _mm512_set1_ps(dmin * m);
       const __m128i shift = _mm_cvtsi32_si128(4 * (g % 2));

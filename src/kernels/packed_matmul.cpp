@@ -51,10 +51,11 @@ PackedKernel amx_kernel(DType type) {
 }
 
 // A quantized type the AMX kernels can take in its GGUF layout: a
-// dequantizer, and blocks of whole 32-value tiles.
+// dequantizer, and blocks of whole 32-value tiles, at most 256 values (the
+// kernel dequantizes 256 values of a row at a time).
 bool gguf_amx_type(DType type) {
   const DTypeTraits& t = dtype_traits(type);
-  return t.is_quantized && t.dequantize != nullptr && t.block_size % kQK == 0;
+  return t.is_quantized && t.dequantize != nullptr && t.block_size % kQK == 0 && kQK_K % t.block_size == 0;
 }
 
 // The AMX kernel for w: its packed type's, or the GGUF-layout one.

@@ -36,7 +36,6 @@
 #include <optional>
 
 #include "kernels/fast_matmul.h"
-#include "tensor/dtype.h"
 
 namespace nomoat::kernels {
 
@@ -99,7 +98,7 @@ struct PackedTask {
   // by `dequantize`. Unset for packed matrices.
   size_t row_bytes = 0;
   int64_t block_values = 0;
-  DequantizeFn dequantize = nullptr;
+  void (*dequantize)(const void* blocks, float* out, int64_t n) = nullptr;  // DequantizeFn (tensor/dtype.h)
 };
 
 // At most this many tokens per VNNI task (those kernels keep partial sums

@@ -31,9 +31,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
-#include <algorithm>
 #include <cstdlib>
-#include <memory>
 #include <new>
 
 namespace nomoat::kernels {
@@ -89,6 +87,38 @@ inline const uint8_t* tail_of(const uint8_t* grp, int64_t b) {
   return grp + (b / kUnit) * (64 + kUnit * Body) + (b % kUnit) * Tail;
 }
 
+// Thread-local scratch that grows: 64-byte aligned, freed with the thread.
+// Plain code, no std::unique_ptr: an ISA file must not instantiate library
+// templates (fast_matmul.h); at -O0 they come out as weak symbols built with
+// this file's AMX/AVX-512 flags, which the linker may pick for the program.
+class Scratch {
+ public:
+  Scratch() = default;
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  ~Scratch() { release(); }
+  // At least `need` bytes; what was there is not kept. The aligned
+  // operator new throws std::bad_alloc itself (constructing one here would
+  // instantiate its inline constructors with this file's flags).
+  uint8_t* reserve(size_t need) {
+    if (need > bytes) {
+      release();
+      data = static_cast<uint8_t*>(::operator new(need, std::align_val_t{64}));
+      bytes = need;
+    }
+    return data;
+  }
+
+ private:
+  void release() {
+    if (data) ::operator delete(data, std::align_val_t{64});
+    data = nullptr;
+    bytes = 0;
+  }
+  uint8_t* data = nullptr;
+  size_t bytes = 0;
+};
+
 // A group's k slice unpacked: int8 quads in k order, one 16-float scale
 // vector per scale group, Q4_K's dmin and 6-bit mins per super-block, and
 // the bf16 B tiles made from all that.
@@ -101,12 +131,7 @@ struct Unpacked {
   void reserve(int64_t values, int64_t groups, int64_t superblocks) {
     const size_t int8_bytes = static_cast<size_t>(values * kRows);
     const size_t need = int8_bytes * 3 + static_cast<size_t>(groups * kRows * 4 + superblocks * (kRows * 4 + 2 * kQuad));
-    if (need > storage_bytes) {
-      storage.reset(static_cast<uint8_t*>(std::aligned_alloc(64, (need + 63) / 64 * 64)));
-      if (!storage) throw std::bad_alloc();
-      storage_bytes = need;
-    }
-    uint8_t* p = storage.get();  // every part a multiple of 64 bytes
+    uint8_t* p = storage.reserve(need);  // every part a multiple of 64 bytes
     bf16 = reinterpret_cast<uint16_t*>(p);
     b = reinterpret_cast<int8_t*>(p + 2 * int8_bytes);
     scales = reinterpret_cast<float*>(p + 3 * int8_bytes);
@@ -115,11 +140,7 @@ struct Unpacked {
   }
 
  private:
-  struct Free {
-    void operator()(uint8_t* p) const { std::free(p); }
-  };
-  std::unique_ptr<uint8_t, Free> storage;
-  size_t storage_bytes = 0;
+  Scratch storage;
 };
 
 // 4 nibble quads (Q4_0 arrangement) -> 8 B-tile rows: low nibbles are
@@ -492,36 +513,26 @@ void amx_gguf(const PackedTask& task) {
   configure_tiles();
   const int64_t b0 = task.block_begin, b1 = task.block_end;
   const int64_t values = (b1 - b0) * task.block_values;  // whole 32-value tiles (gguf_amx_type)
-  const int64_t chunk_blocks = task.block_values >= kChunkValues ? 1 : kChunkValues / task.block_values;
-  struct Free {
-    void operator()(void* p) const { std::free(p); }
-  };
-  thread_local std::unique_ptr<float, Free> rows;
-  thread_local std::unique_ptr<uint16_t, Free> tiles;
-  thread_local int64_t capacity = 0;  // values of a slice (tiles) and of a chunk (rows)
-  if (values > capacity) {
-    const int64_t chunk = std::max(kChunkValues, task.block_values);
-    rows.reset(static_cast<float*>(std::aligned_alloc(64, static_cast<size_t>(chunk) * kRows * sizeof(float))));
-    tiles.reset(static_cast<uint16_t*>(std::aligned_alloc(64, static_cast<size_t>(values) * kRows * sizeof(uint16_t))));
-    if (!rows || !tiles) throw std::bad_alloc();
-    capacity = values;
-  }
+  const int64_t chunk_blocks = kChunkValues / task.block_values;  // block_values <= kChunkValues (gguf_amx_type)
+  thread_local Scratch row_scratch, tile_scratch;
+  float* rows = reinterpret_cast<float*>(row_scratch.reserve(static_cast<size_t>(kChunkValues) * kRows * sizeof(float)));
+  uint16_t* tiles = reinterpret_cast<uint16_t*>(tile_scratch.reserve(static_cast<size_t>(values) * kRows * sizeof(uint16_t)));
   Unpacked u;
-  u.bf16 = tiles.get();
+  u.bf16 = tiles;
   for (int64_t g = task.group_begin; g < task.group_end; ++g) {
     const int64_t r0 = g * kRows;
     for (int64_t c0 = b0; c0 < b1; c0 += chunk_blocks) {
-      const int64_t c1 = std::min(b1, c0 + chunk_blocks), n = (c1 - c0) * task.block_values;
+      const int64_t c1 = c0 + chunk_blocks < b1 ? c0 + chunk_blocks : b1, n = (c1 - c0) * task.block_values;
       for (int i = 0; i < kRows; ++i) {
-        float* dst = rows.get() + i * n;
+        float* dst = rows + i * n;
         if (r0 + i < task.rows) {
           task.dequantize(task.data + static_cast<size_t>(r0 + i) * task.row_bytes + static_cast<size_t>(c0) * task.block_bytes,
                           dst, n);
         } else {
-          std::fill(dst, dst + n, 0.0f);  // past the last row: zero B columns, never stored
+          for (int64_t v = 0; v < n; v += 16) _mm512_store_ps(dst + v, _mm512_setzero_ps());  // past the last row: never stored
         }
       }
-      rows_to_tiles(rows.get(), n, u.bf16 + (c0 - b0) * task.block_values * kRows);
+      rows_to_tiles(rows, n, u.bf16 + (c0 - b0) * task.block_values * kRows);
     }
     group_tiles(task, u, r0, b0 * task.block_values / 32, values / 32);
   }

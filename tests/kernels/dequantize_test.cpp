@@ -20,14 +20,14 @@ using testing_util::Rng;
 
 struct Case {
   DType type;
-  DequantizeFn FastDequantizers::*fast;
+  DequantizeRowFn FastDequantizers::*fast;
 };
 
 const Case kCases[] = {{DType::Q4_1, &FastDequantizers::q4_1}, {DType::Q5_0, &FastDequantizers::q5_0},
                        {DType::Q5_1, &FastDequantizers::q5_1}, {DType::Q2_K, &FastDequantizers::q2_k},
                        {DType::Q3_K, &FastDequantizers::q3_k}, {DType::Q5_K, &FastDequantizers::q5_k}};
 
-void expect_same_floats(DequantizeFn fast, const DTypeTraits& t, const std::vector<uint8_t>& blocks, int64_t n,
+void expect_same_floats(DequantizeRowFn fast, const DTypeTraits& t, const std::vector<uint8_t>& blocks, int64_t n,
                         const char* what) {
   std::vector<float> want(static_cast<size_t>(n)), got(static_cast<size_t>(n), -7.0f);
   t.dequantize(blocks.data(), want.data(), n);
@@ -43,8 +43,9 @@ TEST(FastDequantize, SameFloatsAsTheReference) {
   if (!isa_supported(Isa::Avx512)) GTEST_SKIP() << "this CPU has no AVX-512";
   Rng rng(12);
   for (const Case& c : kCases) {
-    const DequantizeFn fast = kAvx512Dequantizers.*c.fast;
+    const DequantizeRowFn fast = kAvx512Dequantizers.*c.fast;
     ASSERT_NE(fast, nullptr) << dtype_name(c.type);
+    if (active_isa() == Isa::Avx512) EXPECT_EQ(fast_dequantizer(c.type), fast) << dtype_name(c.type);
     const DTypeTraits& t = dtype_traits(c.type);
     const int64_t n = 7 * t.block_size;  // an odd number of blocks
     std::vector<uint8_t> blocks(dtype_row_bytes(c.type, n));
