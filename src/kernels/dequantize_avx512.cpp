@@ -5,11 +5,12 @@
 // fused multiply-add would round once where the reference rounds twice.
 // Like every ISA file it includes no header with inline functions
 // (fast_matmul.h says why): fp16 goes through F16C's _cvtsh_ss (exact, as
-// base/fp16.h), and the scale unpacking of tensor/quant/kquant_search.h is
-// repeated below.
+// base/fp16.h), and the scale unpacking comes in as text
+// (tensor/quant/scale_unpack.inc).
 #include "kernels/dequantize.h"
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__F16C__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // see fast_matmul_avx512.cpp
 #include <immintrin.h>
 
 #include "tensor/blocks.h"
@@ -19,26 +20,7 @@ namespace {
 
 inline float fp16_to_f32(uint16_t h) { return _cvtsh_ss(h); }
 
-// Q4_K/Q5_K: 6-bit scale and min of group j from the 12 packed bytes
-// (tensor/quant/kquant_search.h, unpack_scale_min).
-inline void unpack_scale_min(int j, const uint8_t* scales, uint8_t* scale, uint8_t* min) {
-  if (j < 4) {
-    *scale = scales[j] & 63;
-    *min = scales[j + 4] & 63;
-  } else {
-    *scale = static_cast<uint8_t>((scales[j + 4] & 15) | ((scales[j - 4] >> 6) << 4));
-    *min = static_cast<uint8_t>((scales[j + 4] >> 4) | ((scales[j] >> 6) << 4));
-  }
-}
-
-// Q3_K: stored 6-bit scale of group j (kquant_search.h, unpack_q3_k_scale).
-inline int unpack_q3_k_scale(const uint8_t* scales, int j) {
-  const int low = j < 8 ? (scales[j] & 15) : (scales[j - 8] >> 4);
-  const int high = (scales[8 + j % 4] >> (2 * (j / 4))) & 3;
-  return low | (high << 4);
-}
-
-inline __m512 bytes_to_floats(__m128i bytes) { return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(bytes)); }
+#include "tensor/quant/scale_unpack.inc"
 
 // 16 bytes as their low nibbles and their high nibbles, widened to int32.
 inline __m512i low_nibbles(__m128i b) { return _mm512_cvtepu8_epi32(_mm_and_si128(b, _mm_set1_epi8(15))); }

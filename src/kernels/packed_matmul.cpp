@@ -285,57 +285,41 @@ struct PackedJob {
   int64_t tasks() const { return (base.t_end + tokens_per_block - 1) / tokens_per_block * tasks_per_block; }
 };
 
-// The 16-row groups a job's tasks walk: a packed matrix's, or (AMX only)
-// 16 consecutive GGUF rows with the type's own blocks.
-struct GroupLayout {
-  const uint8_t* data = nullptr;
-  size_t group_bytes = 0, block_bytes = 0;
-  int64_t blocks = 0, chunk_blocks = 0, rows = 0, row_groups = 0;
-  size_t row_bytes = 0;  // GGUF layout only
-  DequantizeFn dequantize = nullptr;
-};
-
-GroupLayout layout_of(const MatrixView& w) {
-  GroupLayout l;
-  l.rows = w.rows;
+// What every task of w's job shares about the matrix: its 16-row groups,
+// a packed matrix's or (AMX only) 16 consecutive GGUF rows with the type's
+// own blocks, chunks of 256 values (one K-quant super-block, 8 legacy
+// blocks) and its dequantizer.
+PackedTask matrix_task(const MatrixView& w) {
+  PackedTask t;
+  t.rows = w.rows;
   if (const PackedMatrix* p = w.packed) {
-    l.data = p->data.get();
-    l.group_bytes = p->group_bytes;
-    l.block_bytes = p->body_bytes + p->tail_bytes;
-    l.blocks = p->blocks;
-    l.chunk_blocks = p->chunk_blocks;
-    l.row_groups = p->row_groups;
-    return l;
+    t.data = p->data.get();
+    t.group_bytes = p->group_bytes;
+    t.block_bytes = p->body_bytes + p->tail_bytes;
+    t.blocks = p->blocks;
+    t.chunk_blocks = p->chunk_blocks;
+  } else {
+    const DTypeTraits& traits = dtype_traits(w.type);
+    t.data = w.data;
+    t.row_bytes = w.row_bytes;
+    t.group_bytes = w.row_bytes * kPackRows;
+    t.block_bytes = traits.block_bytes;
+    t.blocks = w.cols / traits.block_size;
+    t.chunk_blocks = kQK_K / traits.block_size;  // gguf_amx_type: block_size divides 256
+    t.dequantize = fast_dequantizer(w.type);
   }
-  const DTypeTraits& t = dtype_traits(w.type);
-  l.data = w.data;
-  l.row_bytes = w.row_bytes;
-  l.group_bytes = w.row_bytes * kPackRows;
-  l.block_bytes = t.block_bytes;
-  l.blocks = w.cols / t.block_size;
-  l.chunk_blocks = std::max<int64_t>(1, 256 / t.block_size);  // slices in whole K-quant super-blocks
-  l.row_groups = (w.rows + kPackRows - 1) / kPackRows;
-  l.dequantize = fast_dequantizer(w.type);
-  return l;
+  t.block_values = w.cols / t.blocks;
+  return t;
 }
 
 PackedJob plan_job(const MatrixView& w, PackedKernel kernel, const PackedActivations& acts, bool amx, int64_t n_vectors,
                    float* y, int split_threads) {
-  const GroupLayout p = layout_of(w);
   PackedJob job;
   job.kernel = kernel;
+  job.base = matrix_task(w);
   PackedTask& base = job.base;
-  base.data = p.data;
-  base.group_bytes = p.group_bytes;
-  base.blocks = p.blocks;
-  base.block_bytes = p.block_bytes;
-  base.chunk_blocks = p.chunk_blocks;
-  base.rows = p.rows;
   base.acts = &acts;
   base.y = y;
-  base.row_bytes = p.row_bytes;
-  base.block_values = w.cols / p.blocks;
-  base.dequantize = p.dequantize;
   base.t_end = n_vectors;  // until run_jobs cuts it into token blocks
   base.prefetch = n_vectors == 1 ? decode_prefetch_bytes() : 0;
 
@@ -350,14 +334,14 @@ PackedJob plan_job(const MatrixView& w, PackedKernel kernel, const PackedActivat
   // groups are tasks on the pool. One tile (decode) takes all of k at once:
   // its weights are read once anyway.
   const int64_t tile = acts.panel;
-  const int64_t block_values = w.cols / p.blocks;
-  job.slice_blocks = p.blocks;
+  const int64_t block_values = base.block_values;
+  job.slice_blocks = base.blocks;
   if (n_vectors > tile || amx) {
-    const int64_t chunk_values = p.chunk_blocks * block_values;
+    const int64_t chunk_values = base.chunk_blocks * block_values;
     const int64_t slice_chunks = std::max<int64_t>(1, (kSliceValues + chunk_values / 2) / chunk_values);
-    job.slice_blocks = std::min(p.blocks, slice_chunks * p.chunk_blocks);
+    job.slice_blocks = std::min(base.blocks, slice_chunks * base.chunk_blocks);
   }
-  job.n_slices = (p.blocks + job.slice_blocks - 1) / job.slice_blocks;
+  job.n_slices = (base.blocks + job.slice_blocks - 1) / job.slice_blocks;
   const int64_t slice_values = job.slice_blocks * block_values;
   // Tokens per block: VNNI at most kMaxPackedTokens (its partial sums
   // live on the stack); AMX as many as kAmxColumnBlockBytes of bf16 allows.
@@ -369,7 +353,7 @@ PackedJob plan_job(const MatrixView& w, PackedKernel kernel, const PackedActivat
   // Even blocks: 301 tokens as 2 x 160 rather than 256 + 45.
   job.tokens_per_block = ((n_vectors + n_token_blocks - 1) / n_token_blocks + tile - 1) / tile * tile;
   // Ranges of row groups per token block (fast_matmul.h).
-  job.bounds = guided_task_bounds(p.row_groups, p.group_bytes / static_cast<size_t>(job.n_slices), split_threads);
+  job.bounds = guided_task_bounds((w.rows + kPackRows - 1) / kPackRows, base.group_bytes / static_cast<size_t>(job.n_slices), split_threads);
   job.tasks_per_block = static_cast<int64_t>(job.bounds.size()) - 1;
   return job;
 }

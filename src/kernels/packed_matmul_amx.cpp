@@ -504,18 +504,19 @@ void rows_to_tiles(const float* rows, int64_t values, uint16_t* out) {
   }
 }
 
-// Rows are dequantized kChunkValues at a time (16 KiB of floats, in L1)
-// and turned into tiles right away (whole slices at once, 128 KiB of
-// floats, measured the same: Q5_K_M pp512 334-349 t/s either way).
-constexpr int64_t kChunkValues = 256;
+// Rows are dequantized a chunk (task.chunk_blocks: 256 values) at a time,
+// 16 KiB of floats that stay in L1, and turned into tiles right away (whole
+// slices at once, 128 KiB of floats, measured the same: Q5_K_M pp512
+// 334-349 t/s either way).
 
 void amx_gguf(const PackedTask& task) {
   configure_tiles();
   const int64_t b0 = task.block_begin, b1 = task.block_end;
   const int64_t values = (b1 - b0) * task.block_values;  // whole 32-value tiles (gguf_amx_type)
-  const int64_t chunk_blocks = kChunkValues / task.block_values;  // block_values <= kChunkValues (gguf_amx_type)
+  const int64_t chunk_blocks = task.chunk_blocks;
   thread_local Scratch row_scratch, tile_scratch;
-  float* rows = reinterpret_cast<float*>(row_scratch.reserve(static_cast<size_t>(kChunkValues) * kRows * sizeof(float)));
+  float* rows = reinterpret_cast<float*>(
+      row_scratch.reserve(static_cast<size_t>(chunk_blocks * task.block_values) * kRows * sizeof(float)));
   uint16_t* tiles = reinterpret_cast<uint16_t*>(tile_scratch.reserve(static_cast<size_t>(values) * kRows * sizeof(uint16_t)));
   Unpacked u;
   u.bf16 = tiles;

@@ -11,6 +11,7 @@
 #include "base/huge_pages.h"
 #include "base/thread_pool.h"
 #include "tensor/blocks.h"
+#include "tensor/quant/kquant_search.h"
 #include "tensor/view.h"
 
 namespace nomoat {
@@ -299,14 +300,8 @@ void dequantize_packed_row(const PackedMatrix& p, int64_t row, float* out) {
         for (int j = 0; j < kScalesK; ++j) s[j] = blk[kQuadBytes * (j / 4) + 4 * r + j % 4];
         const float d = fp16_to_f32(d16[r]), dmin = fp16_to_f32(d16[kPackRows + r]);
         for (int grp_i = 0; grp_i < 8; ++grp_i) {
-          int sc, m;
-          if (grp_i < 4) {
-            sc = s[grp_i] & 63;
-            m = s[grp_i + 4] & 63;
-          } else {
-            sc = (s[grp_i + 4] & 15) | (s[grp_i - 4] >> 6) << 4;
-            m = (s[grp_i + 4] >> 4) | (s[grp_i] >> 6) << 4;
-          }
+          uint8_t sc, m;
+          quant::unpack_scale_min(grp_i, s, &sc, &m);
           const uint8_t* quads = blk + 3 * kQuadBytes + (five ? 5 * kQuadBytes : 4 * kQuadBytes) * grp_i;
           for (int k = 0; k < kQK; ++k) {
             int q = nibble(quads, k);

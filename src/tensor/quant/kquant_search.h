@@ -64,27 +64,9 @@ struct ScaleMinSuperblock {
 void quantize_scale_min_superblock(const float* x, int nmax, float rmin, int nstep,
                                    ScaleMinSuperblock* out);
 
-// 6-bit scale and min of group j (0..7) from the 12 packed bytes of Q4_K/Q5_K:
-// groups 0-3 keep theirs in the low 6 bits of bytes j and j + 4; groups 4-7 keep
-// the low 4 bits in byte j + 4 and the top 2 bits in the spare top bits of
-// bytes j - 4 (scale) and j (min).
-inline void unpack_scale_min(int j, const uint8_t* scales, uint8_t* scale, uint8_t* min) {
-  if (j < 4) {
-    *scale = scales[j] & 63;
-    *min = scales[j + 4] & 63;
-  } else {
-    *scale = static_cast<uint8_t>((scales[j + 4] & 15) | ((scales[j - 4] >> 6) << 4));
-    *min = static_cast<uint8_t>((scales[j + 4] >> 4) | ((scales[j] >> 6) << 4));
-  }
-}
-
-// Q3_K's stored 6-bit scale of group j (0..15), 0..63 (the signed scale is
-// this - 32): low 4 bits in scales[j % 8] (low nibble for j < 8, high for
-// j >= 8), top 2 bits at bit 2 (j / 4) of scales[8 + j % 4].
-inline int unpack_q3_k_scale(const uint8_t* scales, int j) {
-  const int low = j < 8 ? (scales[j] & 15) : (scales[j - 8] >> 4);
-  const int high = (scales[8 + j % 4] >> (2 * (j / 4))) & 3;
-  return low | (high << 4);
-}
+// unpack_scale_min (Q4_K/Q5_K) and unpack_q3_k_scale: shared as text with
+// the AVX-512 dequantizers, which may include no header that defines inline
+// functions (kernels/fast_matmul.h).
+#include "tensor/quant/scale_unpack.inc"
 
 }  // namespace nomoat::quant
