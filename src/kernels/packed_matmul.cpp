@@ -208,6 +208,7 @@ PackedActivations prepare_bf16_activations(const float* x, int64_t n, int64_t k,
   PackedActivations a;
   a.n_blocks = k / kQK;
   a.panel = kAmxTileTokens;
+  a.slice_blocks = std::min(a.n_blocks, kSliceValues / kQK);
   const int64_t n_tiles = (n + a.panel - 1) / a.panel;
   a.n_tiles = n_tiles;
   uint16_t* base = aligned_scratch(s.bf16, static_cast<size_t>(n_tiles * a.panel * k));
@@ -215,11 +216,13 @@ PackedActivations prepare_bf16_activations(const float* x, int64_t n, int64_t k,
   if (n % a.panel != 0) {  // the padding rows of the last tile, block by block
     const int64_t used = n - (n_tiles - 1) * a.panel;
     for (int64_t b = 0; b < a.n_blocks; ++b) {
-      uint16_t* tile = base + (b * n_tiles + n_tiles - 1) * a.panel * kQK;
+      const int64_t slice = b / a.slice_blocks, first = slice * a.slice_blocks;
+      const int64_t len = std::min(a.slice_blocks, a.n_blocks - first);
+      uint16_t* tile = base + (first * n_tiles + (n_tiles - 1) * len + b - first) * a.panel * kQK;
       std::fill(tile + used * kQK, tile + a.panel * kQK, uint16_t{0});
     }
   }
-  const auto convert = [&](int64_t t0, int64_t t1) { kAmxKernels.activations(x, t0, t1, k, n_tiles, base); };
+  const auto convert = [&](int64_t t0, int64_t t1) { kAmxKernels.activations(x, t0, t1, k, n_tiles, a.slice_blocks, base); };
   if (n_threads <= 1) {
     convert(0, n);
   } else {
@@ -336,7 +339,15 @@ PackedJob plan_job(const MatrixView& w, PackedKernel kernel, const PackedActivat
   const int64_t tile = acts.panel;
   const int64_t block_values = base.block_values;
   job.slice_blocks = base.blocks;
-  if (n_vectors > tile || amx) {
+  if (amx) {  // the slices the activations are laid out in (whole blocks: the AMX kernels need no chunks)
+    if (acts.slice_blocks == acts.n_blocks) {
+      job.slice_blocks = base.blocks;
+    } else if ((acts.slice_blocks * kQK) % block_values == 0) {
+      job.slice_blocks = acts.slice_blocks * kQK / block_values;
+    } else {
+      fail("packed matmul: AMX k slice of ", acts.slice_blocks * kQK, " values is not a multiple of ", block_values);
+    }
+  } else if (n_vectors > tile) {
     const int64_t chunk_values = base.chunk_blocks * block_values;
     const int64_t slice_chunks = std::max<int64_t>(1, (kSliceValues + chunk_values / 2) / chunk_values);
     job.slice_blocks = std::min(base.blocks, slice_chunks * base.chunk_blocks);

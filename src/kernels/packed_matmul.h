@@ -66,10 +66,17 @@ struct PackedActivations {
   int64_t panel = 0;
   // The AMX kernels (packed_matmul_amx.cpp) take bf16 activations instead
   // of all of the above: per 32-value block b and tile p of 16 tokens, 16
-  // token rows of 32 values, bf16 + ((b * n_tiles + p) * 16 + t) * 32,
-  // 64-byte aligned.
+  // token rows of 32 values (1 KiB), 64-byte aligned, k slice by k slice
+  // (slice_blocks blocks each, the last one maybe shorter) and within a
+  // slice tile by tile, so a range of tiles over one slice (what a task
+  // reads) is contiguous. Block b = s * slice_blocks + c of slice s, whose
+  // length is len_s, starts at
+  //   bf16 + ((s * slice_blocks * n_tiles + p * len_s + c) * 16 + t) * 32.
+  // (Block-major, a 256-token block of a 512-token prompt used every other
+  // 16 KiB of the buffer: half of L2's sets, which it overflowed.)
   const uint16_t* bf16 = nullptr;
   int64_t n_tiles = 0;
+  int64_t slice_blocks = 0;
 };
 
 struct PackedTask {
@@ -78,8 +85,9 @@ struct PackedTask {
   size_t block_bytes = 0;   // body + scales of one block in a group
   int64_t blocks = 0;       // blocks (super-blocks) per row
   int64_t chunk_blocks = 0; // blocks per L1 chunk (a multiple of the scale unit)
-  // The k slice of this task, in blocks (multiples of chunk_blocks, or the
-  // row's end). A slice that does not start at 0 adds to what y holds.
+  // The k slice of this task, in blocks (VNNI: multiples of chunk_blocks;
+  // AMX: the activations' slices; or the row's end). A slice that does not
+  // start at 0 adds to what y holds.
   int64_t block_begin = 0;
   int64_t block_end = 0;
   int64_t rows = 0;         // valid rows; y's stride per token
@@ -149,7 +157,8 @@ struct AmxKernels {
   // bf16 B tiles.
   PackedKernel gguf = nullptr;
   // Tokens [t0, t1) of x (n x k floats) into the bf16 layout above.
-  void (*activations)(const float* x, int64_t t0, int64_t t1, int64_t k, int64_t n_tiles, uint16_t* out) = nullptr;
+  void (*activations)(const float* x, int64_t t0, int64_t t1, int64_t k, int64_t n_tiles, int64_t slice_blocks,
+                      uint16_t* out) = nullptr;
 };
 extern const AmxKernels kAmxKernels;
 

@@ -331,8 +331,12 @@ void slice_to_bf16(int64_t values, Unpacked& u) {
 // bf16 (1 KiB; packed_matmul.h). Weights: per 32-value block one B tile of
 // 16 rows x 64 bytes. C tiles accumulate fp32 over the whole k slice:
 // nothing leaves the tile unit until the end.
+// Token tile `tile` at `block` (packed_matmul.h): the blocks after it, up
+// to the end of its k slice, follow 1 KiB apart.
 inline const uint16_t* act_tile(const PackedActivations& acts, int64_t tile, int64_t block) {
-  return acts.bf16 + (block * acts.n_tiles + tile) * kTokens * 32;
+  const int64_t first = block / acts.slice_blocks * acts.slice_blocks;
+  const int64_t len = acts.n_blocks - first < acts.slice_blocks ? acts.n_blocks - first : acts.slice_blocks;
+  return acts.bf16 + (first * acts.n_tiles + tile * len + block - first) * kTokens * 32;
 }
 
 // A C tile of 16 tokens x 16 rows at y, or through `tmp_c` where the tile
@@ -418,14 +422,18 @@ void group_tiles(const PackedTask& task, const uint16_t* bt, int64_t r0, int64_t
     const int64_t left = task.t_end - t0;
     const int n_c = left >= 4 * kTokens ? 4 : static_cast<int>((left + kTokens - 1) / kTokens);
     CTarget ct[4];
-    for (int i = 0; i < n_c; ++i) ct[i] = c_target(task, r0, t0 + i * kTokens);
+    const uint16_t* a[4];  // each token tile's k slice, contiguous
+    for (int i = 0; i < n_c; ++i) {
+      ct[i] = c_target(task, r0, t0 + i * kTokens);
+      a[i] = act_tile(acts, tile0 + i, kb0);
+    }
     AMX_C_LOAD_ALL
     for (int64_t blk = 0; blk < n_blocks; ++blk) {
       _tile_loadd(AMX_B, bt + blk * kRows * 32, 64);
-#define AMX_STEP(C, i)                                              \
-  if (n_c > (i)) {                                                  \
-    _tile_loadd(AMX_A, act_tile(acts, tile0 + (i), kb0 + blk), 64); \
-    _tile_dpbf16ps(C, AMX_A, AMX_B);                                \
+#define AMX_STEP(C, i)                                         \
+  if (n_c > (i)) {                                             \
+    _tile_loadd(AMX_A, a[i] + blk * kTokens * 32, 64);         \
+    _tile_dpbf16ps(C, AMX_A, AMX_B);                           \
   }
       AMX_STEP(AMX_ACC0, 0)
       AMX_STEP(AMX_ACC1, 1)
@@ -455,21 +463,22 @@ void pair_tiles(const PackedTask& task, const uint16_t* bt0, const uint16_t* bt1
     CTarget ct[4];
     for (int i = 0; i < n_c; ++i) ct[i] = c_target(task, r0 + (i % 2) * kRows, t0 + (i / 2) * kTokens);
     AMX_C_LOAD_ALL
+    const uint16_t* a0 = act_tile(acts, tile0, kb0);  // the token tiles' k slices
     if (two) {
+      const uint16_t* a1 = act_tile(acts, tile0 + 1, kb0);
       for (int64_t blk = 0; blk < n_blocks; ++blk) {
-        const uint16_t* a = act_tile(acts, tile0, kb0 + blk);
-        _tile_loadd(AMX_A, a, 64);
+        _tile_loadd(AMX_A, a0 + blk * kTokens * 32, 64);
         _tile_loadd(AMX_B, bt0 + blk * kRows * 32, 64);
         _tile_dpbf16ps(AMX_ACC0, AMX_A, AMX_B);
         _tile_loadd(AMX_B1, bt1 + blk * kRows * 32, 64);
         _tile_dpbf16ps(AMX_ACC1, AMX_A, AMX_B1);
-        _tile_loadd(AMX_A1, a + kTokens * 32, 64);  // the next token tile of the same block
+        _tile_loadd(AMX_A1, a1 + blk * kTokens * 32, 64);
         _tile_dpbf16ps(AMX_ACC2, AMX_A1, AMX_B);
         _tile_dpbf16ps(AMX_ACC3, AMX_A1, AMX_B1);
       }
     } else {
       for (int64_t blk = 0; blk < n_blocks; ++blk) {
-        _tile_loadd(AMX_A, act_tile(acts, tile0, kb0 + blk), 64);
+        _tile_loadd(AMX_A, a0 + blk * kTokens * 32, 64);
         _tile_loadd(AMX_B, bt0 + blk * kRows * 32, 64);
         _tile_dpbf16ps(AMX_ACC0, AMX_A, AMX_B);
         _tile_loadd(AMX_B1, bt1 + blk * kRows * 32, 64);
@@ -617,14 +626,20 @@ void amx_gguf(const PackedTask& task) {
 
 // Tokens [t0, t1) of x (n x k floats) as bf16 A tiles (packed_matmul.h),
 // rounded to nearest even.
-void amx_activations(const float* x, int64_t t0, int64_t t1, int64_t k, int64_t n_tiles, uint16_t* out) {
+void amx_activations(const float* x, int64_t t0, int64_t t1, int64_t k, int64_t n_tiles, int64_t slice_blocks,
+                     uint16_t* out) {
   const int64_t n_blocks = k / 32;
   for (int64_t t = t0; t < t1; ++t) {
     const float* row = x + t * k;
-    uint16_t* base = out + t * 32;  // tile t / 16, row t % 16
-    for (int64_t b = 0; b < n_blocks; ++b) {
-      const __m512bh v = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(row + 32 * b + 16), _mm512_loadu_ps(row + 32 * b));
-      _mm512_storeu_si512(base + b * n_tiles * kTokens * 32, (__m512i)v);
+    for (int64_t first = 0; first < n_blocks; first += slice_blocks) {
+      const int64_t len = n_blocks - first < slice_blocks ? n_blocks - first : slice_blocks;
+      // Tile t / 16, row t % 16, of this slice.
+      uint16_t* base = out + ((first * n_tiles + t / kTokens * len) * kTokens + t % kTokens) * 32;
+      for (int64_t c = 0; c < len; ++c) {
+        const float* v = row + 32 * (first + c);
+        const __m512bh h = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(v + 16), _mm512_loadu_ps(v));
+        _mm512_storeu_si512(base + c * kTokens * 32, (__m512i)h);
+      }
     }
   }
 }
