@@ -449,8 +449,8 @@ void group_tiles(const PackedTask& task, const uint16_t* bt, int64_t r0, int64_t
 // against two token tiles at a time: per 32-value block 2 A and 2 B tile
 // loads for 4 products, where group_tiles loads 5. The loads, not the
 // multiplies, bound this loop (the activations come from L2): a standalone
-// copy took 28-31 TSC cycles per product this way against 34-38 with
-// group_tiles' 1 x 4, and 18-21 with every tile in L1.
+// copy took 24-32 TSC cycles per product this way against 34-38 with
+// group_tiles' 1 x 4, and 17-21 with every tile in L1 (docs/kernels.md).
 void pair_tiles(const PackedTask& task, const uint16_t* bt0, const uint16_t* bt1, int64_t r0, int64_t kb0,
                 int64_t n_blocks) {
   const PackedActivations& acts = *task.acts;
@@ -493,9 +493,9 @@ void pair_tiles(const PackedTask& task, const uint16_t* bt0, const uint16_t* bt1
 #undef AMX_C_LOAD_ALL
 #undef AMX_C_STORE_ALL
 
-// A task's groups in pairs (pair_tiles), an odd last one alone: `tiles(g)`
-// makes group g's B tiles for the task's k slice and returns them; two
-// groups' tiles must be alive at once.
+// A task's groups in pairs (pair_tiles), an odd last one alone: `tiles(g,
+// slot)` makes group g's B tiles for the task's k slice in buffer `slot`
+// (0 or 1: a pair's two groups are alive at once) and returns them.
 template <typename MakeTiles>
 void run_groups(const PackedTask& task, int64_t kb0, int64_t n_blocks, MakeTiles&& tiles) {
   for (int64_t g = task.group_begin; g < task.group_end; g += 2) {
