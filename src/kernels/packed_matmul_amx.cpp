@@ -157,18 +157,6 @@ inline void unpack_nibbles(const uint8_t* quads, int8_t* out, int offset) {
   }
 }
 
-void unpack_q8_0(const uint8_t* grp, int64_t b0, int64_t b1, Unpacked& u) {
-  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
-  for (int64_t b = b0; b < b1; ++b) {
-    const uint8_t* body = body_of<8 * kQuad, 32>(grp, b);
-    int8_t* out = u.b + (b - b0) * 8 * kQuad;
-    for (int i = 0; i < 8; ++i) {
-      _mm512_store_si512(out + kQuad * i, _mm512_xor_si512(_mm512_load_si512(body + kQuad * i), flip));
-    }
-    _mm512_store_ps(u.scales + (b - b0) * kRows, load_scales16(tail_of<8 * kQuad, 32>(grp, b)));
-  }
-}
-
 void unpack_q4_0(const uint8_t* grp, int64_t b0, int64_t b1, Unpacked& u) {
   for (int64_t b = b0; b < b1; ++b) {
     unpack_nibbles(body_of<4 * kQuad, 32>(grp, b), u.b + (b - b0) * 8 * kQuad, 8);
@@ -289,14 +277,16 @@ inline void store_pairs(__m512 f0, __m512 f1, __m512 f2, __m512 f3, uint16_t* ro
 
 // The int8 -> float step loads each 16-byte chunk straight into
 // vpmovsxbd (no extracts: the shuffle port bounds this loop); types without
-// an offset (all but Q4_K) skip its add.
-template <bool kOffset>
-inline void quads_to_bf16(const int8_t* quads, int n_quads, const RowVectors& rv, uint16_t* out) {
+// an offset (all but Q4_K, and Q8_0 read as unsigned bytes) skip its add.
+// kUnsigned: the bytes are unsigned (vpmovzxbd).
+template <bool kOffset, bool kUnsigned = false>
+inline void quads_to_bf16(const void* quads, int n_quads, const RowVectors& rv, uint16_t* out) {
   for (int i = 0; i < n_quads; ++i) {
-    const int8_t* q = quads + kQuad * i;
+    const uint8_t* q = static_cast<const uint8_t*>(quads) + kQuad * i;
     __m512 f[4];
     for (int c = 0; c < 4; ++c) {
-      const __m512 v = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(q + 16 * c))));
+      const __m128i bytes = _mm_load_si128(reinterpret_cast<const __m128i*>(q + 16 * c));
+      const __m512 v = _mm512_cvtepi32_ps(kUnsigned ? _mm512_cvtepu8_epi32(bytes) : _mm512_cvtepi8_epi32(bytes));
       f[c] = kOffset ? _mm512_fmadd_ps(v, rv.scale[c], rv.offset[c]) : _mm512_mul_ps(v, rv.scale[c]);
     }
     store_pairs(f[0], f[1], f[2], f[3], out + 64 * i, out + 64 * i + 32);
@@ -323,6 +313,19 @@ void slice_to_bf16(int64_t values, Unpacked& u) {
     const RowVectors rv = spread_rows<kOffset>(_mm512_load_ps(u.scales + q * kRows), offset);
     const int64_t first = q * kGroupQuads;  // quad index in the slice
     quads_to_bf16<kOffset>(u.b + first * kQuad, kGroupQuads, rv, u.bf16 + first * 64);
+  }
+}
+
+// Q8_0 straight from its packed quads, which hold q + 128 as unsigned
+// bytes: u * d - 128 d is one fma, exactly q * d rounded once (what
+// unpack_q8_0 + slice_to_bf16 compute), without the int8 copy of the slice
+// the other types' nibbles and bit planes need.
+void q8_0_to_bf16(const uint8_t* grp, int64_t b0, int64_t b1, Unpacked& u) {
+  const __m512 minus_128 = _mm512_set1_ps(-128.0f);
+  for (int64_t b = b0; b < b1; ++b) {
+    const __m512 d = load_scales16(tail_of<8 * kQuad, 32>(grp, b));
+    const RowVectors rv = spread_rows<true>(d, _mm512_mul_ps(d, minus_128));
+    quads_to_bf16<true, true>(body_of<8 * kQuad, 32>(grp, b), 8, rv, u.bf16 + (b - b0) * 8 * 64);
   }
 }
 
@@ -524,13 +527,13 @@ void run_bf16(const PackedTask& task) {
     Unpacked& u = unpacked[slot];
     const uint8_t* grp = task.data + static_cast<size_t>(g) * task.group_bytes;
     switch (K) {
-      case Kind::kQ8_0: unpack_q8_0(grp, b0, b1, u); break;
+      case Kind::kQ8_0: q8_0_to_bf16(grp, b0, b1, u); break;  // no int8 copy first
       case Kind::kQ4_0: unpack_q4_0(grp, b0, b1, u); break;
       case Kind::kQ4_K: unpack_q4_k<false>(grp, b0, b1, u); break;
       case Kind::kQ5_K: unpack_q4_k<true>(grp, b0, b1, u); break;
       case Kind::kQ6_K: unpack_q6_k(grp, b0, b1, u); break;
     }
-    slice_to_bf16<K>(values, u);
+    if constexpr (K != Kind::kQ8_0) slice_to_bf16<K>(values, u);
     return static_cast<const uint16_t*>(u.bf16);
   });
   _tile_release();
