@@ -448,6 +448,25 @@ void group_tiles(const PackedTask& task, const uint16_t* bt, int64_t r0, int64_t
   }
 }
 
+// pair_tiles' products over a k slice: token tile a0 (and a1 where kTwo)
+// by the two groups' B tiles, into ACC0/ACC1 (and ACC2/ACC3).
+template <bool kTwo>
+inline void pair_steps(const uint16_t* a0, const uint16_t* a1, const uint16_t* bt0, const uint16_t* bt1,
+                       int64_t n_blocks) {
+  for (int64_t blk = 0; blk < n_blocks; ++blk) {
+    _tile_loadd(AMX_A, a0 + blk * kTokens * 32, 64);
+    _tile_loadd(AMX_B, bt0 + blk * kRows * 32, 64);
+    _tile_dpbf16ps(AMX_ACC0, AMX_A, AMX_B);
+    _tile_loadd(AMX_B1, bt1 + blk * kRows * 32, 64);
+    _tile_dpbf16ps(AMX_ACC1, AMX_A, AMX_B1);
+    if constexpr (kTwo) {
+      _tile_loadd(AMX_A1, a1 + blk * kTokens * 32, 64);
+      _tile_dpbf16ps(AMX_ACC2, AMX_A1, AMX_B);
+      _tile_dpbf16ps(AMX_ACC3, AMX_A1, AMX_B1);
+    }
+  }
+}
+
 // Two 16-row groups (rows r0.. with B tiles bt0, r0 + 16.. with bt1)
 // against two token tiles at a time: per 32-value block 2 A and 2 B tile
 // loads for 4 products, where group_tiles loads 5. The loads, not the
@@ -468,25 +487,9 @@ void pair_tiles(const PackedTask& task, const uint16_t* bt0, const uint16_t* bt1
     AMX_C_LOAD_ALL
     const uint16_t* a0 = act_tile(acts, tile0, kb0);  // the token tiles' k slices
     if (two) {
-      const uint16_t* a1 = act_tile(acts, tile0 + 1, kb0);
-      for (int64_t blk = 0; blk < n_blocks; ++blk) {
-        _tile_loadd(AMX_A, a0 + blk * kTokens * 32, 64);
-        _tile_loadd(AMX_B, bt0 + blk * kRows * 32, 64);
-        _tile_dpbf16ps(AMX_ACC0, AMX_A, AMX_B);
-        _tile_loadd(AMX_B1, bt1 + blk * kRows * 32, 64);
-        _tile_dpbf16ps(AMX_ACC1, AMX_A, AMX_B1);
-        _tile_loadd(AMX_A1, a1 + blk * kTokens * 32, 64);
-        _tile_dpbf16ps(AMX_ACC2, AMX_A1, AMX_B);
-        _tile_dpbf16ps(AMX_ACC3, AMX_A1, AMX_B1);
-      }
+      pair_steps<true>(a0, act_tile(acts, tile0 + 1, kb0), bt0, bt1, n_blocks);
     } else {
-      for (int64_t blk = 0; blk < n_blocks; ++blk) {
-        _tile_loadd(AMX_A, a0 + blk * kTokens * 32, 64);
-        _tile_loadd(AMX_B, bt0 + blk * kRows * 32, 64);
-        _tile_dpbf16ps(AMX_ACC0, AMX_A, AMX_B);
-        _tile_loadd(AMX_B1, bt1 + blk * kRows * 32, 64);
-        _tile_dpbf16ps(AMX_ACC1, AMX_A, AMX_B1);
-      }
+      pair_steps<false>(a0, nullptr, bt0, bt1, n_blocks);
     }
     AMX_C_STORE_ALL
   }
