@@ -213,16 +213,9 @@ PackedActivations prepare_bf16_activations(const float* x, int64_t n, int64_t k,
   a.n_tiles = n_tiles;
   uint16_t* base = aligned_scratch(s.bf16, static_cast<size_t>(n_tiles * a.panel * k));
   a.bf16 = base;
-  if (n % a.panel != 0) {  // the padding rows of the last tile, block by block
-    const int64_t used = n - (n_tiles - 1) * a.panel;
-    for (int64_t b = 0; b < a.n_blocks; ++b) {
-      const int64_t slice = b / a.slice_blocks, first = slice * a.slice_blocks;
-      const int64_t len = std::min(a.slice_blocks, a.n_blocks - first);
-      uint16_t* tile = base + (first * n_tiles + (n_tiles - 1) * len + b - first) * a.panel * kQK;
-      std::fill(tile + used * kQK, tile + a.panel * kQK, uint16_t{0});
-    }
-  }
-  const auto convert = [&](int64_t t0, int64_t t1) { kAmxKernels.activations(x, t0, t1, k, n_tiles, a.slice_blocks, base); };
+  const auto convert = [&](int64_t t0, int64_t t1) {
+    kAmxKernels.activations(x, t0, t1, n, k, n_tiles, a.slice_blocks, base);  // and the padding tokens
+  };
   if (n_threads <= 1) {
     convert(0, n);
   } else {

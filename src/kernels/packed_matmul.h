@@ -156,9 +156,10 @@ struct AmxKernels {
   // rows' k slice with the type's dequantizer (tensor/) and rounds it to
   // bf16 B tiles.
   PackedKernel gguf = nullptr;
-  // Tokens [t0, t1) of x (n x k floats) into the bf16 layout above.
-  void (*activations)(const float* x, int64_t t0, int64_t t1, int64_t k, int64_t n_tiles, int64_t slice_blocks,
-                      uint16_t* out) = nullptr;
+  // Tokens [t0, t1) of x (n x k floats) into the bf16 layout above; the
+  // call with t1 == n also zeroes the padding tokens of the last tile.
+  void (*activations)(const float* x, int64_t t0, int64_t t1, int64_t n, int64_t k, int64_t n_tiles,
+                      int64_t slice_blocks, uint16_t* out) = nullptr;
 };
 extern const AmxKernels kAmxKernels;
 

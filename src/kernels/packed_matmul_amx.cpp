@@ -416,7 +416,7 @@ inline void c_out(const CTarget& t, int i) {
 // One 16-row group (row r0 on, B tiles `bt`) against tokens [t_begin,
 // t_end) over the 32-value blocks [kb0, kb0 + n_blocks) of k, 4 token tiles
 // at a time: each B tile is loaded once for the 4 products. Used for a
-// task's odd last group; pairs take pair_tiles.
+// matrix's odd last group (tasks take whole pairs); pairs take pair_tiles.
 void group_tiles(const PackedTask& task, const uint16_t* bt, int64_t r0, int64_t kb0, int64_t n_blocks) {
   const PackedActivations& acts = *task.acts;
   const bool fresh = kb0 == 0;  // the first k slice starts from zero; later ones add to y
@@ -632,19 +632,23 @@ void amx_gguf(const PackedTask& task) {
 
 // Tokens [t0, t1) of x (n x k floats) as bf16 A tiles (packed_matmul.h),
 // rounded to nearest even.
-void amx_activations(const float* x, int64_t t0, int64_t t1, int64_t k, int64_t n_tiles, int64_t slice_blocks,
-                     uint16_t* out) {
+void amx_activations(const float* x, int64_t t0, int64_t t1, int64_t n, int64_t k, int64_t n_tiles,
+                     int64_t slice_blocks, uint16_t* out) {
   const int64_t n_blocks = k / 32;
-  for (int64_t t = t0; t < t1; ++t) {
-    const float* row = x + t * k;
+  // The call that ends at n also zeroes the last tile's padding rows.
+  const int64_t end = t1 == n ? n_tiles * kTokens : t1;
+  for (int64_t t = t0; t < end; ++t) {
     for (int64_t first = 0; first < n_blocks; first += slice_blocks) {
       const int64_t len = n_blocks - first < slice_blocks ? n_blocks - first : slice_blocks;
       // Tile t / 16, row t % 16, of this slice.
       uint16_t* base = out + ((first * n_tiles + t / kTokens * len) * kTokens + t % kTokens) * 32;
       for (int64_t c = 0; c < len; ++c) {
-        const float* v = row + 32 * (first + c);
-        const __m512bh h = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(v + 16), _mm512_loadu_ps(v));
-        _mm512_storeu_si512(base + c * kTokens * 32, (__m512i)h);
+        __m512i h = _mm512_setzero_si512();
+        if (t < n) {
+          const float* v = x + t * k + 32 * (first + c);
+          h = (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(v + 16), _mm512_loadu_ps(v));
+        }
+        _mm512_storeu_si512(base + c * kTokens * 32, h);
       }
     }
   }
